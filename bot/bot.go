@@ -1,0 +1,333 @@
+// Package bot connects ipqsbot to Slack over Socket Mode: it acknowledges
+// every envelope at once, turns envelopes into handler calls on a bounded
+// worker pool, and posts replies through the Web API and response_url.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/ipqsbot/ipqsbot/handlers"
+	"github.com/ipqsbot/ipqsbot/internal/secret"
+)
+
+// Handler runs the use cases for envelopes. *handlers.Handler implements it.
+type Handler interface {
+	Command(ctx context.Context, cmd handlers.Command)
+	CommandBusy(ctx context.Context, cmd handlers.Command)
+	Event(ctx context.Context, ev handlers.Event)
+	EventBusy(ctx context.Context, ev handlers.Event)
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultWorkers      = 16
+	DefaultQueueSize    = 1024
+	DefaultDrainTimeout = 25 * time.Second
+	// ackTimeout bounds one acknowledgement; Slack retries an envelope that
+	// is not acknowledged within 3 seconds.
+	ackTimeout = 2 * time.Second
+	// busyReplies bounds the goroutines that tell users the queue is full.
+	busyReplies = 32
+)
+
+// Config configures a Bot.
+type Config struct {
+	AppToken secret.Value
+	BotToken secret.Value
+	// APIURL is the Web API root, ending in "/".
+	APIURL string
+	Logger *slog.Logger
+
+	// Workers is the number of envelopes handled at once.
+	Workers int
+	// QueueSize bounds envelopes waiting for a worker; past it, requests are
+	// answered with a busy message.
+	QueueSize int
+	// DrainTimeout bounds the wait for in-flight work at shutdown.
+	DrainTimeout time.Duration
+}
+
+// Identity is the bot's own user, bot and team IDs, from auth.test.
+type Identity struct {
+	UserID string
+	BotID  string
+	TeamID string
+}
+
+// Bot is a Socket Mode connection to Slack.
+type Bot struct {
+	cfg   Config
+	log   *slog.Logger
+	api   *slack.Client
+	reply *replier
+}
+
+// New returns a Bot. It does not connect until Run.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	apiURL, err := url.Parse(cfg.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("bot: invalid API URL: %w", err)
+	}
+
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	api := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
+		slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionHTTPClient(httpClient),
+	)
+	return &Bot{
+		cfg:   cfg,
+		log:   log,
+		api:   api,
+		reply: &replier{api: api, http: httpClient, apiHost: apiURL.Hostname()},
+	}, nil
+}
+
+// Replier returns the Bot's way of posting replies, for the handlers.
+func (b *Bot) Replier() handlers.Replier { return b.reply }
+
+// AuthTest checks the bot token and returns the bot's identity.
+func (b *Bot) AuthTest(ctx context.Context) (Identity, error) {
+	resp, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return Identity{}, fmt.Errorf("auth.test with SLACK_BOT_TOKEN: %w", err)
+	}
+	return Identity{UserID: resp.UserID, BotID: resp.BotID, TeamID: resp.TeamID}, nil
+}
+
+// Run connects to Slack and handles envelopes with h until ctx ends or the
+// connection fails for good (a revoked or invalid app token). When ctx ends
+// it stops taking envelopes, so Slack delivers new ones to another connection
+// or later, and waits up to DrainTimeout for work in flight. It returns nil
+// after a shutdown, also when the drain timed out, which it logs.
+func (b *Bot) Run(ctx context.Context, h Handler) error {
+	sm := socketmode.New(b.api)
+
+	// Work must outlive ctx so that a shutdown can finish it; it is cancelled
+	// only when the drain times out.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	workers := newPool(workCtx, b.cfg.Workers, b.cfg.QueueSize, b.log)
+	busy := make(chan struct{}, busyReplies)
+
+	sockCtx, stopSocket := context.WithCancel(ctx)
+	defer stopSocket()
+	runErr := make(chan error, 1)
+	go func() { runErr <- sm.RunContext(sockCtx) }()
+	b.log.Info("connecting to Slack", "api_url", b.cfg.APIURL)
+
+	var fatal error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			b.log.Info("shutting down: no new envelopes", "queued", workers.depth())
+			break loop
+		case err := <-runErr:
+			fatal = fmt.Errorf("socket mode: %w", err)
+			break loop
+		case evt := <-sm.Events:
+			b.handle(ctx, sm, evt, h, workers, busy, workCtx)
+		}
+	}
+
+	stopSocket()
+	if fatal == nil {
+		<-runErr
+	}
+	if workers.close(b.cfg.DrainTimeout) {
+		b.log.Info("shutdown complete")
+	} else {
+		b.log.Error("shutdown: work still running after the drain timeout was cancelled", "drain_timeout", b.cfg.DrainTimeout)
+		cancelWork()
+	}
+	return fatal
+}
+
+// handle acknowledges an envelope and queues its work.
+func (b *Bot) handle(ctx context.Context, sm *socketmode.Client, evt socketmode.Event, h Handler, workers *pool, busy chan struct{}, workCtx context.Context) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Debug("connecting")
+		return
+	case socketmode.EventTypeConnected:
+		count := 0
+		if c, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
+			count = c.ConnectionCount
+		}
+		b.log.Info("connected to Slack", "connection_count", count)
+		return
+	case socketmode.EventTypeHello:
+		b.log.Debug("hello from Slack")
+		return
+	case socketmode.EventTypeConnectionError:
+		b.log.Warn("connection to Slack failed; retrying", "err", eventError(evt))
+		return
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("Slack rejected SLACK_APP_TOKEN")
+		return
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		b.log.Warn("socket mode read or write failed", "type", evt.Type, "err", eventError(evt))
+		return
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go does not acknowledge what it cannot parse; Slack would
+		// deliver it again and again.
+		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		var id string
+		if bad != nil {
+			id = envelopeID(bad.Message)
+		}
+		b.log.Warn("unreadable envelope", "envelope_id", id, "err", eventError(evt))
+		if id != "" {
+			b.ack(ctx, sm, id)
+		}
+		return
+	}
+
+	if evt.Request == nil || evt.Request.EnvelopeID == "" {
+		b.log.Debug("socket mode message without envelope", "type", evt.Type)
+		return
+	}
+	req := evt.Request
+	b.ack(ctx, sm, req.EnvelopeID)
+	log := b.log.With("envelope_id", req.EnvelopeID, "type", req.Type)
+	if req.RetryAttempt > 0 {
+		log = log.With("retry_attempt", req.RetryAttempt, "retry_reason", req.RetryReason)
+	}
+
+	var run, reject func(ctx context.Context)
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		sc, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			log.Warn("slash command without payload")
+			return
+		}
+		cmd := handlers.Command{
+			EnvelopeID: req.EnvelopeID, TeamID: sc.TeamID, ChannelID: sc.ChannelID,
+			UserID: sc.UserID, Text: sc.Text, ResponseURL: sc.ResponseURL,
+		}
+		run = func(ctx context.Context) { h.Command(ctx, cmd) }
+		reject = func(ctx context.Context) { h.CommandBusy(ctx, cmd) }
+	case socketmode.EventTypeEventsAPI:
+		ev, err := parseEvent(req.EnvelopeID, req.Payload)
+		if err != nil {
+			log.Warn("unreadable event payload", "err", err)
+			return
+		}
+		run = func(ctx context.Context) { h.Event(ctx, ev) }
+		reject = func(ctx context.Context) { h.EventBusy(ctx, ev) }
+	default:
+		log.Debug("envelope needs no answer")
+		return
+	}
+
+	if workers.submit(job{envelopeID: req.EnvelopeID, run: run}) {
+		return
+	}
+	log.Error("worker queue full: telling the user to retry", "queue_size", b.cfg.QueueSize)
+	select {
+	case busy <- struct{}{}:
+		go func() {
+			defer func() { <-busy }()
+			reject(workCtx)
+		}()
+	default:
+		log.Error("worker queue full and busy replies at their bound: request dropped")
+	}
+}
+
+// ack acknowledges an envelope, never waiting longer than ackTimeout.
+func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, envelopeID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
+	if err := sm.AckCtx(ctx, envelopeID, nil); err != nil {
+		b.log.Error("acknowledge envelope failed", "envelope_id", envelopeID, "err", err)
+	}
+}
+
+// callback is the part of an Events API payload the handlers need.
+type callback struct {
+	TeamID  string `json:"team_id"`
+	EventID string `json:"event_id"`
+	Event   struct {
+		Type        string          `json:"type"`
+		Channel     string          `json:"channel"`
+		ChannelType string          `json:"channel_type"`
+		User        string          `json:"user"`
+		BotID       string          `json:"bot_id"`
+		Subtype     string          `json:"subtype"`
+		Hidden      bool            `json:"hidden"`
+		Edited      json.RawMessage `json:"edited"`
+		Text        string          `json:"text"`
+		TS          string          `json:"ts"`
+		ThreadTS    string          `json:"thread_ts"`
+	} `json:"event"`
+}
+
+func parseEvent(envelopeID string, payload json.RawMessage) (handlers.Event, error) {
+	var cb callback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		return handlers.Event{}, fmt.Errorf("decode event callback: %w", err)
+	}
+	e := cb.Event
+	return handlers.Event{
+		EnvelopeID: envelopeID, EventID: cb.EventID, TeamID: cb.TeamID,
+		Type: e.Type, Channel: e.Channel, ChannelType: e.ChannelType,
+		User: e.User, BotID: e.BotID, Subtype: e.Subtype, Hidden: e.Hidden,
+		Edited: len(e.Edited) > 0 && string(e.Edited) != "null",
+		Text:   e.Text, TS: e.TS, ThreadTS: e.ThreadTS,
+	}, nil
+}
+
+// envelopeID reads the envelope_id of a raw Socket Mode message, or "".
+func envelopeID(raw json.RawMessage) string {
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+	}
+	if json.Unmarshal(raw, &env) != nil {
+		return ""
+	}
+	return env.EnvelopeID
+}
+
+// eventError returns the error a Socket Mode client event carries, if any.
+func eventError(evt socketmode.Event) error {
+	switch d := evt.Data.(type) {
+	case *slack.ConnectionErrorEvent:
+		return d.ErrorObj
+	case *slack.IncomingEventError:
+		return d.ErrorObj
+	case *socketmode.ErrorBadMessage:
+		return d.Cause
+	case *socketmode.ErrorWriteFailed:
+		return d.Cause
+	case error:
+		return d
+	}
+	return errors.New("no error detail")
+}

@@ -1,0 +1,160 @@
+// Package cache keeps IPQualityScore results in memory for a time per lookup
+// kind, and collapses concurrent lookups of one indicator into one call.
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ipqsbot/ipqsbot/ipqs"
+)
+
+// Looker runs one lookup. *ipqs.Client implements it, and so does *Cache.
+type Looker interface {
+	Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error)
+}
+
+// DefaultMaxEntries bounds the entry count when Config.MaxEntries is 0.
+const DefaultMaxEntries = 100_000
+
+// Config configures a Cache.
+type Config struct {
+	// TTL is how long a result of each kind is kept. A kind that is missing
+	// or 0 is not cached.
+	TTL map[ipqs.Kind]time.Duration
+	// MaxEntries bounds the number of results kept; 0 means
+	// DefaultMaxEntries. At the bound, the oldest entry is evicted.
+	MaxEntries int
+}
+
+// Cache is a Looker that answers repeated lookups from memory. Only
+// successful results are kept; errors always reach the caller and are never
+// cached. It is safe for concurrent use.
+type Cache struct {
+	next  Looker
+	ttl   map[ipqs.Kind]time.Duration
+	max   int
+	store *gocache.Cache
+	group singleflight.Group
+
+	mu sync.Mutex
+	// order holds keys in insertion order, as a ring of max slots, so the
+	// oldest can be evicted at the bound without scanning the store.
+	order []string
+	head  int
+}
+
+var _ Looker = (*Cache)(nil)
+
+// New returns a Cache in front of next.
+func New(next Looker, cfg Config) *Cache {
+	maxEntries := cfg.MaxEntries
+	if maxEntries <= 0 {
+		maxEntries = DefaultMaxEntries
+	}
+	return &Cache{
+		next:  next,
+		ttl:   cfg.TTL,
+		max:   maxEntries,
+		store: gocache.New(gocache.NoExpiration, 10*time.Minute),
+		order: make([]string, 0, min(maxEntries, 1024)),
+	}
+}
+
+// Lookup returns a cached result for req when one is fresh, and otherwise
+// calls the next Looker once however many goroutines ask at the same time.
+// A cached result has Cached set and keeps the FetchedAt of the IPQS answer.
+func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
+	key := Key(req)
+	if res, ok := c.get(key); ok {
+		return res, nil
+	}
+
+	// The shared call must not fail because the first caller gave up, so it
+	// runs without that caller's cancellation; each caller still stops
+	// waiting when its own context ends. The IPQS client bounds every call.
+	ch := c.group.DoChan(key, func() (any, error) {
+		if res, ok := c.get(key); ok {
+			return res, nil
+		}
+		res, err := c.next.Lookup(context.WithoutCancel(ctx), req)
+		if err != nil {
+			return nil, err
+		}
+		c.put(key, req.Kind, res)
+		return res, nil
+	})
+
+	select {
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		res := *r.Val.(*ipqs.Result)
+		// Callers that joined a flight another goroutine started did not
+		// cause an IPQS call, so they see the result as cached.
+		res.Cached = res.Cached || r.Shared
+		return &res, nil
+	}
+}
+
+// Key returns the cache key of req: equal requests, including their
+// parameters, share one entry.
+func Key(req ipqs.Request) string {
+	return string(req.Kind) + "\x00" + req.Value + "\x00" + req.Params.Key()
+}
+
+// Len returns the number of entries, expired ones included until the
+// periodic cleanup removes them.
+func (c *Cache) Len() int { return c.store.ItemCount() }
+
+func (c *Cache) get(key string) (*ipqs.Result, bool) {
+	v, ok := c.store.Get(key)
+	if !ok {
+		return nil, false
+	}
+	res := *v.(*ipqs.Result)
+	res.Cached = true
+	return &res, true
+}
+
+func (c *Cache) put(key string, kind ipqs.Kind, res *ipqs.Result) {
+	ttl := c.ttl[kind]
+	if ttl <= 0 || !complete(res) {
+		return
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if _, found := c.store.Get(key); !found {
+		if len(c.order) < c.max {
+			c.order = append(c.order, key)
+		} else {
+			c.store.Delete(c.order[c.head])
+			c.order[c.head] = key
+			c.head = (c.head + 1) % c.max
+		}
+	}
+	stored := *res
+	c.store.Set(key, &stored, ttl)
+}
+
+// complete reports whether res is a whole, successful answer worth keeping.
+func complete(res *ipqs.Result) bool {
+	switch res.Kind {
+	case ipqs.KindIP:
+		return res.IP != nil && bool(res.IP.Success)
+	case ipqs.KindURL:
+		return res.URL != nil && bool(res.URL.Success)
+	case ipqs.KindEmail:
+		return res.Email != nil && bool(res.Email.Success) && !bool(res.Email.TimedOut)
+	}
+	return false
+}

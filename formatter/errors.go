@@ -1,0 +1,97 @@
+package formatter
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ipqsbot/ipqsbot/ipqs"
+	"github.com/slack-go/slack"
+)
+
+// maxProblemText bounds each part of a Problem card, in runes.
+const maxProblemText = 1000
+
+// The user-facing texts of ErrorText.
+const (
+	textUnavailable = "IPQualityScore is not answering right now. Try again in a few minutes."
+	textCheckLogs   = "Try again later. If it keeps failing, an admin needs to check the bot's logs."
+)
+
+// ErrorText returns what to tell a Slack user about a failed lookup: what
+// failed and what to do next. It never includes err's own message, which is
+// for logs and may contain internal details.
+func ErrorText(err error) string {
+	switch ipqs.KindOf(err) {
+	case ipqs.ErrInvalidKey:
+		return "IPQualityScore rejected the API key. An admin needs to check IPQS_API_KEY."
+	case ipqs.ErrInsufficientCredits:
+		return "The IPQualityScore account is out of credits, or its API key was deleted. An admin needs to add credits or set a new IPQS_API_KEY."
+	case ipqs.ErrQuotaExceeded:
+		return "The IPQualityScore account has used up its daily request quota. Try again tomorrow, or ask an admin to raise the quota."
+	case ipqs.ErrInvalidInput:
+		return "IPQualityScore could not read this as a valid " + inputName(err) + ". Check the value and try again."
+	case ipqs.ErrRateLimited:
+		return "IPQualityScore rate-limited the bot. Try again in a minute."
+	case ipqs.ErrServer, ipqs.ErrTimeout, ipqs.ErrNetwork:
+		return textUnavailable
+	case ipqs.ErrBadResponse:
+		return "IPQualityScore sent an answer the bot could not read. " + textCheckLogs
+	case ipqs.ErrAPI:
+		return "IPQualityScore could not complete the lookup. " + textCheckLogs
+	}
+
+	switch {
+	case err == nil:
+		return "The lookup returned no result. " + textCheckLogs
+	case errors.Is(err, context.DeadlineExceeded):
+		return textUnavailable
+	case errors.Is(err, context.Canceled):
+		return "The lookup was stopped before it finished, perhaps because the bot is restarting. Try again in a minute."
+	}
+	return "The lookup failed. " + textCheckLogs
+}
+
+// inputName returns what the failed call of err expected, such as "IP
+// address".
+func inputName(err error) string {
+	if e, ok := errors.AsType[*ipqs.Error](err); ok {
+		switch ipqs.Kind(e.Op) {
+		case ipqs.KindIP:
+			return "IP address"
+		case ipqs.KindURL:
+			return "URL or domain"
+		case ipqs.KindEmail:
+			return "email address"
+		}
+	}
+	return "indicator"
+}
+
+// errorRequestID returns IPQS's request_id carried by err, or "".
+func errorRequestID(err error) string {
+	if e, ok := errors.AsType[*ipqs.Error](err); ok {
+		return e.RequestID
+	}
+	return ""
+}
+
+// Problem renders an error card: what went wrong and what to do about it.
+// Double-quoted parts of what and todo, such as values a user typed, are
+// shown as code spans so that they cannot become links. Callers should
+// therefore quote any URL or domain they include.
+func Problem(what, todo string) Message {
+	what = truncate(oneLine(what), maxProblemText)
+	todo = truncate(oneLine(todo), maxProblemText)
+	if what == "" {
+		what = "Something went wrong"
+	}
+
+	text := "⚠️ *" + quoted(what) + "*"
+	if todo != "" {
+		text += "\n" + quoted(todo)
+	}
+	return Message{
+		Text:   "ipqsbot: " + quoted(truncate(what, maxHeader)),
+		Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)},
+	}
+}

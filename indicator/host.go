@@ -1,0 +1,241 @@
+package indicator
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
+	"mvdan.cc/xurls/v2"
+)
+
+// knownTLDs holds xurls' public and pseudo top-level domains, lower-case and
+// in Unicode form.
+var knownTLDs = func() map[string]bool {
+	set := make(map[string]bool, len(xurls.TLDs)+len(xurls.PseudoTLDs))
+	for _, tld := range xurls.TLDs {
+		set[tld] = true
+	}
+	for _, tld := range xurls.PseudoTLDs {
+		set[tld] = true
+	}
+	return set
+}()
+
+// fileTLDs are real TLDs that are far more often file extensions or code
+// in chat; a plain bare name ending in one is not taken as a domain.
+var fileTLDs = map[string]bool{
+	"zip": true, "mov": true, "py": true, "sh": true, "rs": true, "md": true,
+	"pl": true, "ps": true, "so": true, "java": true, "cc": true, "cab": true,
+	"name": true, "exit": true, "local": true, "localhost": true, "bit": true,
+}
+
+// codeWords are identifiers that, as the first of two labels, mark a plain
+// name as a method call or field access (logger.info, user.name).
+var codeWords = map[string]bool{
+	"log": true, "logger": true, "logging": true, "console": true, "self": true,
+	"this": true, "os": true, "sys": true, "math": true, "json": true,
+	"window": true, "document": true, "req": true, "res": true, "err": true,
+	"ctx": true, "obj": true, "fmt": true, "np": true, "pd": true, "plt": true,
+	"config": true, "settings": true, "args": true,
+	"module": true, "exports": true, "process": true, "util": true,
+	"utils": true, "cmd": true,
+}
+
+// isKnownTLD reports whether label (lower-case, Unicode or punycode) is in
+// xurls' TLD list.
+func isKnownTLD(label string) bool {
+	if strings.HasPrefix(label, "xn--") {
+		u, err := idna.Punycode.ToUnicode(label)
+		if err != nil {
+			return false
+		}
+		label = u
+	}
+	return knownTLDs[label]
+}
+
+// lastLabel returns the part of host after its last dot.
+func lastLabel(host string) string {
+	return host[strings.LastIndexByte(host, '.')+1:]
+}
+
+// isHostRune reports whether r may appear in a host name label.
+func isHostRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIIAlnum(byte(r)) || r == '-' || r == '_'
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+}
+
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isASCIILetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// normalizeHost validates a host name and returns it lower-cased, in NFC and
+// without a trailing dot. It needs two or more labels and a top-level label
+// of letters (or an xn-- label); anyTLD accepts such a label even when it is
+// not a known TLD.
+func normalizeHost(host string, anyTLD bool) (string, bool) {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253*4 {
+		return "", false
+	}
+	host = strings.ToLower(norm.NFC.String(host))
+
+	labels := strings.Split(host, ".")
+	if len(labels) < 2 {
+		return "", false
+	}
+	for _, label := range labels {
+		if !validLabel(label) {
+			return "", false
+		}
+	}
+
+	tld := labels[len(labels)-1]
+	if !isTLDShaped(tld) {
+		return "", false
+	}
+	if !anyTLD && !isKnownTLD(tld) {
+		return "", false
+	}
+	if _, err := idna.Punycode.ToASCII(host); err != nil {
+		return "", false
+	}
+	return host, true
+}
+
+func validLabel(label string) bool {
+	if label == "" || len(label) > 63*4 || label[0] == '-' || label[len(label)-1] == '-' {
+		return false
+	}
+	for _, r := range label {
+		if !isHostRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTLDShaped reports whether a label can be a top-level domain: two or
+// more letters, or a punycode label.
+func isTLDShaped(tld string) bool {
+	if strings.HasPrefix(tld, "xn--") {
+		return len(tld) > 4
+	}
+	n := 0
+	for _, r := range tld {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+			return false
+		}
+		n++
+	}
+	return n >= 2
+}
+
+// asciiHost returns host with its Unicode labels in punycode.
+func asciiHost(host string) string {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			a, err := idna.Punycode.ToASCII(host)
+			if err != nil {
+				return host
+			}
+			return a
+		}
+	}
+	return host
+}
+
+// displayHost returns host as it should be shown: punycode when its letters
+// come from more than one script, as homograph lures do.
+func displayHost(host string) string {
+	if mixesScripts(host) {
+		return asciiHost(host)
+	}
+	return host
+}
+
+// scriptTables groups the scripts a host name may mix legitimately: Japanese
+// and Korean text combine Han with kana or Hangul.
+var scriptTables = []*unicode.RangeTable{
+	unicode.Latin, unicode.Cyrillic, unicode.Greek, unicode.Armenian,
+	unicode.Hebrew, unicode.Arabic, unicode.Georgian, unicode.Thai,
+	unicode.Devanagari,
+}
+
+func mixesScripts(host string) bool {
+	seen := -1
+	for _, r := range host {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		script := len(scriptTables) + 1
+		for i, table := range scriptTables {
+			if unicode.Is(table, r) {
+				script = i
+				break
+			}
+		}
+		if script > len(scriptTables) && (unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)) {
+			script = len(scriptTables)
+		}
+		if seen >= 0 && seen != script {
+			return true
+		}
+		seen = script
+	}
+	return false
+}
+
+// plausiblePlainHost applies the extra checks for a name that was neither
+// defanged nor written with a scheme: raw is the name as written, next the
+// character after it.
+func plausiblePlainHost(raw, host string, next byte) bool {
+	if next == '(' {
+		return false
+	}
+	tld := lastLabel(host)
+	if fileTLDs[tld] {
+		return false
+	}
+
+	labels := strings.Split(strings.TrimSuffix(raw, "."), ".")
+	if strings.Count(host, ".") == 1 && codeWords[strings.ToLower(labels[0])] {
+		return false
+	}
+	for i, label := range labels {
+		if i > 0 && isCamelOrTitle(label, i == len(labels)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// isCamelOrTitle reports whether label reads like an identifier or a word
+// that starts a sentence: an upper-case letter after a lower-case one or,
+// for the top-level label, any mix of cases.
+func isCamelOrTitle(label string, top bool) bool {
+	hasUpper, hasLower := false, false
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			if hasLower {
+				return true
+			}
+			hasUpper = true
+		case 'a' <= c && c <= 'z':
+			hasLower = true
+		}
+	}
+	return top && hasUpper && hasLower
+}

@@ -1,0 +1,306 @@
+// Package config reads ipqsbot's settings from environment variables, with a
+// .env file as a fallback, and validates them before anything starts.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ipqsbot/ipqsbot/indicator"
+	"github.com/ipqsbot/ipqsbot/internal/secret"
+	"github.com/ipqsbot/ipqsbot/ipqs"
+)
+
+// Defaults for optional settings.
+const (
+	DefaultSlackAPIURL = "https://slack.com/api/"
+	DefaultCacheTTL    = 6 * time.Hour
+)
+
+// DefaultAutoEnrichKinds are the kinds enriched in channels without a request.
+var DefaultAutoEnrichKinds = []indicator.Kind{indicator.KindURL, indicator.KindDomain}
+
+// Config is the validated configuration of the bot.
+type Config struct {
+	SlackAppToken secret.Value
+	SlackBotToken secret.Value
+	IPQSKey       secret.Value
+
+	// SlackAPIURL is the Web API root and ends in "/".
+	SlackAPIURL string
+	// IPQSBaseURL is the IPQualityScore JSON API root and ends in "/".
+	IPQSBaseURL string
+
+	// CacheTTL is how long a result is kept, by lookup API.
+	CacheTTL map[ipqs.Kind]time.Duration
+
+	LogLevel  slog.Level
+	LogFormat string
+
+	// AutoEnrichKinds are the kinds looked up in pasted messages unasked.
+	AutoEnrichKinds []indicator.Kind
+}
+
+// Lookup returns the value of an environment variable and whether it is set.
+// os.LookupEnv has this signature.
+type Lookup func(name string) (string, bool)
+
+// WithDotEnv returns a Lookup that reads env first and then the variables of
+// the .env file at path, so the environment wins. A missing file is not an
+// error.
+func WithDotEnv(env Lookup, path string, read func(string) (map[string]string, error)) (Lookup, error) {
+	vars, err := read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return env, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return func(name string) (string, bool) {
+		if v, ok := env(name); ok && v != "" {
+			return v, true
+		}
+		v, ok := vars[name]
+		return v, ok
+	}, nil
+}
+
+// Need says which credentials a command requires.
+type Need int
+
+// The credential sets.
+const (
+	// NeedAll is for running the bot: Slack tokens and the IPQS key.
+	NeedAll Need = iota
+	// NeedIPQS is for the lookup command: the IPQS key only.
+	NeedIPQS
+)
+
+// Load reads and validates the configuration. The error lists every invalid
+// variable, each with a valid form, and never contains a secret's value.
+func Load(env Lookup, need Need) (*Config, error) {
+	r := reader{env: env}
+	cfg := &Config{
+		CacheTTL: make(map[ipqs.Kind]time.Duration),
+	}
+
+	cfg.IPQSKey = r.secret("IPQS_API_KEY", "the API key from the IPQualityScore account settings", checkIPQSKey)
+	if need == NeedAll {
+		cfg.SlackAppToken = r.secret("SLACK_APP_TOKEN", "an app-level token (xapp-…) with the connections:write scope", checkAppToken)
+		cfg.SlackBotToken = r.secret("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth & Permissions page", checkBotToken)
+	}
+
+	cfg.SlackAPIURL = r.apiURL("SLACK_API_URL", DefaultSlackAPIURL)
+	cfg.IPQSBaseURL = r.apiURL("IPQS_BASE_URL", ipqs.DefaultBaseURL)
+
+	ttl := r.duration("CACHE_TTL", DefaultCacheTTL)
+	cfg.CacheTTL[ipqs.KindIP] = r.duration("CACHE_TTL_IP", ttl)
+	cfg.CacheTTL[ipqs.KindURL] = r.duration("CACHE_TTL_URL", ttl)
+	cfg.CacheTTL[ipqs.KindEmail] = r.duration("CACHE_TTL_EMAIL", ttl)
+
+	cfg.LogLevel = r.logLevel("LOG_LEVEL")
+	cfg.LogFormat = r.oneOf("LOG_FORMAT", "json", []string{"json", "text"})
+	cfg.AutoEnrichKinds = r.kinds("AUTO_ENRICH_KINDS", DefaultAutoEnrichKinds)
+
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return cfg, nil
+}
+
+// reader collects every problem instead of stopping at the first, so one
+// start shows the operator all that needs fixing.
+type reader struct {
+	env  Lookup
+	errs []error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf(format, args...))
+}
+
+// get returns the trimmed value of name; an empty value counts as unset.
+func (r *reader) get(name string) string {
+	v, _ := r.env(name)
+	return strings.TrimSpace(v)
+}
+
+// secret reads name, or the file named by name_FILE, and checks its form.
+func (r *reader) secret(name, what string, check func(string) string) secret.Value {
+	value := r.get(name)
+	file := r.get(name + "_FILE")
+
+	switch {
+	case value != "" && file != "":
+		r.fail("%s and %s_FILE are both set: set only one of them", name, name)
+		return secret.Value{}
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			r.fail("%s_FILE: cannot read the file: %w", name, err)
+			return secret.Value{}
+		}
+		value = strings.TrimSpace(string(data))
+		if value == "" {
+			r.fail("%s_FILE: the file %s is empty: put %s in it", name, file, what)
+			return secret.Value{}
+		}
+	case value == "":
+		r.fail("%s is missing: set it, or %s_FILE to a file that holds it, to %s", name, name, what)
+		return secret.Value{}
+	}
+
+	if problem := check(value); problem != "" {
+		r.fail("%s is invalid: %s", name, problem)
+		return secret.Value{}
+	}
+	return secret.New(value)
+}
+
+func checkAppToken(v string) string {
+	switch {
+	case strings.HasPrefix(v, "xapp-"):
+		return ""
+	case strings.HasPrefix(v, "xoxb-"):
+		return "it holds a bot token (xoxb-…); use the app-level token (xapp-…) from the app's Basic Information page, and put the bot token in SLACK_BOT_TOKEN"
+	}
+	return "it must be an app-level token that starts with xapp-"
+}
+
+func checkBotToken(v string) string {
+	switch {
+	case strings.HasPrefix(v, "xoxb-"):
+		return ""
+	case strings.HasPrefix(v, "xapp-"):
+		return "it holds an app-level token (xapp-…); use the bot token (xoxb-…) from the app's OAuth & Permissions page, and put the app-level token in SLACK_APP_TOKEN"
+	case strings.HasPrefix(v, "xoxp-"):
+		return "it holds a user token (xoxp-…); use the bot token that starts with xoxb-"
+	}
+	return "it must be a bot token that starts with xoxb-"
+}
+
+func checkIPQSKey(v string) string {
+	for _, c := range v {
+		if c <= ' ' || c > '~' {
+			return "it must be printable ASCII without spaces, like the 32-character key on the IPQualityScore account settings page"
+		}
+	}
+	return ""
+}
+
+// apiURL reads an API root that must use HTTPS, except on loopback hosts,
+// and returns it ending in "/".
+func (r *reader) apiURL(name, def string) string {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		r.fail("%s is invalid: %q is not an absolute URL; use a form like %s", name, v, def)
+		return ""
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		r.fail("%s is invalid: %q uses http; use https, like %s (http is allowed only for loopback addresses such as 127.0.0.1)", name, v, def)
+		return ""
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		r.fail("%s is invalid: %q must not carry credentials, a query or a fragment; use a form like %s", name, v, def)
+		return ""
+	}
+	if !strings.HasSuffix(v, "/") {
+		v += "/"
+	}
+	return v
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail("%s is invalid: %q is not a positive Go duration; use a form like 6h, 90m or 30s", name, v)
+		return def
+	}
+	return d
+}
+
+func (r *reader) logLevel(name string) slog.Level {
+	v := strings.ToLower(r.get(name))
+	switch v {
+	case "", "info":
+		return slog.LevelInfo
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	r.fail("%s is invalid: %q; use one of debug, info, warn, error", name, v)
+	return slog.LevelInfo
+}
+
+func (r *reader) oneOf(name, def string, valid []string) string {
+	v := strings.ToLower(r.get(name))
+	if v == "" {
+		return def
+	}
+	if !slices.Contains(valid, v) {
+		r.fail("%s is invalid: %q; use one of %s", name, v, strings.Join(valid, ", "))
+		return def
+	}
+	return v
+}
+
+// list splits a comma-separated value, trimming spaces and dropping empty
+// items.
+func (r *reader) list(name string) []string {
+	var items []string
+	for item := range strings.SplitSeq(r.get(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
+func (r *reader) kinds(name string, def []indicator.Kind) []indicator.Kind {
+	items := r.list(name)
+	if len(items) == 0 {
+		return slices.Clone(def)
+	}
+
+	valid := []indicator.Kind{indicator.KindURL, indicator.KindDomain, indicator.KindIP, indicator.KindEmail}
+	var kinds []indicator.Kind
+	for _, item := range items {
+		k := indicator.Kind(strings.ToLower(item))
+		if !slices.Contains(valid, k) {
+			r.fail("%s is invalid: unknown kind %q; use a comma-separated list of url, domain, ip, email, such as url,domain", name, item)
+			continue
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}

@@ -1,0 +1,208 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipqsbot/ipqsbot/indicator"
+	"github.com/ipqsbot/ipqsbot/ipqs"
+)
+
+const (
+	appToken = "xapp-1-A111-222-secretapp"
+	botToken = "xoxb-111-222-secretbot"
+	ipqsKey  = "abcdefghijklmnopqrstuvwxyz012345"
+)
+
+func envOf(vars map[string]string) Lookup {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"SLACK_APP_TOKEN": appToken,
+		"SLACK_BOT_TOKEN": botToken,
+		"IPQS_API_KEY":    ipqsKey,
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(envOf(validEnv()), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	if cfg.SlackAppToken.Reveal() != appToken || cfg.SlackBotToken.Reveal() != botToken || cfg.IPQSKey.Reveal() != ipqsKey {
+		t.Error("credentials not read as given")
+	}
+	if cfg.SlackAPIURL != DefaultSlackAPIURL {
+		t.Errorf("SlackAPIURL = %q, want %q", cfg.SlackAPIURL, DefaultSlackAPIURL)
+	}
+	if cfg.IPQSBaseURL != ipqs.DefaultBaseURL {
+		t.Errorf("IPQSBaseURL = %q, want %q", cfg.IPQSBaseURL, ipqs.DefaultBaseURL)
+	}
+	for _, k := range []ipqs.Kind{ipqs.KindIP, ipqs.KindURL, ipqs.KindEmail} {
+		if cfg.CacheTTL[k] != 6*time.Hour {
+			t.Errorf("CacheTTL[%s] = %v, want 6h", k, cfg.CacheTTL[k])
+		}
+	}
+	if cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "json" {
+		t.Errorf("log = %v %q, want info json", cfg.LogLevel, cfg.LogFormat)
+	}
+	if got := cfg.AutoEnrichKinds; len(got) != 2 || got[0] != indicator.KindURL || got[1] != indicator.KindDomain {
+		t.Errorf("AutoEnrichKinds = %v, want [url domain]", got)
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	env := validEnv()
+	env["SLACK_API_URL"] = "http://127.0.0.1:8080/api"
+	env["IPQS_BASE_URL"] = "https://ipqs.example.com/api/json/"
+	env["CACHE_TTL"] = "1h"
+	env["CACHE_TTL_EMAIL"] = "30m"
+	env["LOG_LEVEL"] = "DEBUG"
+	env["LOG_FORMAT"] = "text"
+	env["AUTO_ENRICH_KINDS"] = " ip , email,ip,"
+
+	cfg, err := Load(envOf(env), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	if cfg.SlackAPIURL != "http://127.0.0.1:8080/api/" {
+		t.Errorf("SlackAPIURL = %q, want a trailing slash added", cfg.SlackAPIURL)
+	}
+	if cfg.CacheTTL[ipqs.KindIP] != time.Hour || cfg.CacheTTL[ipqs.KindEmail] != 30*time.Minute {
+		t.Errorf("CacheTTL = %v, want ip 1h and email 30m", cfg.CacheTTL)
+	}
+	if cfg.LogLevel != slog.LevelDebug || cfg.LogFormat != "text" {
+		t.Errorf("log = %v %q, want debug text", cfg.LogLevel, cfg.LogFormat)
+	}
+	if got := cfg.AutoEnrichKinds; len(got) != 2 || got[0] != indicator.KindIP || got[1] != indicator.KindEmail {
+		t.Errorf("AutoEnrichKinds = %v, want [ip email]", got)
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"missing app token", map[string]string{"SLACK_APP_TOKEN": ""}, "SLACK_APP_TOKEN is missing"},
+		{"missing bot token", map[string]string{"SLACK_BOT_TOKEN": "  "}, "SLACK_BOT_TOKEN is missing"},
+		{"missing key", map[string]string{"IPQS_API_KEY": ""}, "IPQS_API_KEY is missing"},
+		{"bot token as app token", map[string]string{"SLACK_APP_TOKEN": botToken}, "SLACK_APP_TOKEN is invalid: it holds a bot token (xoxb-…)"},
+		{"app token as bot token", map[string]string{"SLACK_BOT_TOKEN": appToken}, "SLACK_BOT_TOKEN is invalid: it holds an app-level token"},
+		{"key with space", map[string]string{"IPQS_API_KEY": "abc def"}, "IPQS_API_KEY is invalid"},
+		{"value and file", map[string]string{"IPQS_API_KEY_FILE": "/nonexistent"}, "IPQS_API_KEY and IPQS_API_KEY_FILE are both set"},
+		{"http api url", map[string]string{"SLACK_API_URL": "http://slack.example.com/api/"}, "SLACK_API_URL is invalid"},
+		{"relative base url", map[string]string{"IPQS_BASE_URL": "ipqs/api"}, "IPQS_BASE_URL is invalid"},
+		{"bad ttl", map[string]string{"CACHE_TTL": "6 hours"}, "CACHE_TTL is invalid: \"6 hours\" is not a positive Go duration; use a form like 6h"},
+		{"negative ttl", map[string]string{"CACHE_TTL_IP": "-1h"}, "CACHE_TTL_IP is invalid"},
+		{"bad level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL is invalid: \"verbose\"; use one of debug, info, warn, error"},
+		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT is invalid"},
+		{"bad kind", map[string]string{"AUTO_ENRICH_KINDS": "url,hash"}, "AUTO_ENRICH_KINDS is invalid: unknown kind \"hash\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := validEnv()
+			for k, v := range tt.set {
+				env[k] = v
+			}
+
+			_, err := Load(envOf(env), NeedAll)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			}
+			for _, s := range []string{appToken, botToken, ipqsKey} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error leaks a secret: %q", err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(envOf(map[string]string{"LOG_LEVEL": "loud"}), NeedAll)
+	if err == nil {
+		t.Fatal("Load succeeded with no credentials")
+	}
+	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "IPQS_API_KEY", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %q", name, err)
+		}
+	}
+}
+
+func TestLoadIPQSOnly(t *testing.T) {
+	cfg, err := Load(envOf(map[string]string{"IPQS_API_KEY": ipqsKey}), NeedIPQS)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !cfg.SlackAppToken.IsZero() {
+		t.Error("NeedIPQS read a Slack token")
+	}
+}
+
+func TestLoadSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "key")
+	if err := os.WriteFile(path, []byte(ipqsKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := validEnv()
+	delete(env, "IPQS_API_KEY")
+	env["IPQS_API_KEY_FILE"] = path
+
+	cfg, err := Load(envOf(env), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.IPQSKey.Reveal() != ipqsKey {
+		t.Error("key from file not read, or its newline kept")
+	}
+
+	env["IPQS_API_KEY_FILE"] = filepath.Join(dir, "missing")
+	if _, err := Load(envOf(env), NeedAll); err == nil || !strings.Contains(err.Error(), "IPQS_API_KEY_FILE: cannot read the file") {
+		t.Errorf("missing file: error = %v", err)
+	}
+}
+
+func TestWithDotEnv(t *testing.T) {
+	dotenv := map[string]string{"IPQS_API_KEY": "from-file", "LOG_LEVEL": "debug"}
+	read := func(string) (map[string]string, error) { return dotenv, nil }
+	env := envOf(map[string]string{"IPQS_API_KEY": "from-env", "LOG_FORMAT": ""})
+
+	lookup, err := WithDotEnv(env, ".env", read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := lookup("IPQS_API_KEY"); v != "from-env" {
+		t.Errorf("IPQS_API_KEY = %q, want the environment to win", v)
+	}
+	if v, _ := lookup("LOG_LEVEL"); v != "debug" {
+		t.Errorf("LOG_LEVEL = %q, want the .env value", v)
+	}
+
+	missing := func(string) (map[string]string, error) { return nil, os.ErrNotExist }
+	if _, err := WithDotEnv(env, ".env", missing); err != nil {
+		t.Errorf("missing .env: %v, want no error", err)
+	}
+	broken := func(string) (map[string]string, error) { return nil, errors.New("unexpected character") }
+	if _, err := WithDotEnv(env, ".env", broken); err == nil {
+		t.Error("unreadable .env: want an error")
+	}
+}
