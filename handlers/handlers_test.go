@@ -197,7 +197,7 @@ func event(typ, text string) Event {
 func TestEventMentionPairAnsweredOnce(t *testing.T) {
 	f := newFixture()
 	ctx := context.Background()
-	text := "<@UBOT> what about 45.83.64.1 and bad[.]example/login?"
+	text := "<@UBOT> what about 45.83.64.1 and bad[.]example[.]net/login?"
 
 	mention := event("app_mention", text)
 	mention.EventID = "Ev1"

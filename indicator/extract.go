@@ -6,11 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// Extract returns the indicators in text, a Slack message as delivered
-// (mrkdwn with &amp;, &lt; and &gt; escaped) or plain pasted text, in order
-// of first appearance and without duplicates. Indicators that must not be
-// looked up, such as private addresses, are included with Skipped set;
-// links to Slack's own files and workspaces are left out.
+// Extract returns the indicators in text, in order of first appearance and
+// without duplicates. The text is a Slack message as delivered (mrkdwn with
+// &amp;, &lt; and &gt; escaped) or plain pasted text. Indicators that must
+// not be looked up, such as private addresses, are included with Skipped
+// set. Links to Slack's own files and workspaces are left out.
 //
 // Extract runs in time linear in len(text): it refangs the text in one
 // pass, joins the spelled-out forms in a second, and scans the result once
@@ -153,11 +153,8 @@ func (s *scanner) scanURL(start, sep, end int) (int, bool) {
 
 	urlEnd := a
 	if a < end && strings.IndexByte("/?#", s.text[a]) >= 0 {
-		var quote byte
-		if start > 0 && (s.text[start-1] == '\'' || s.text[start-1] == '(') {
-			quote = s.text[start-1]
-		}
-		urlEnd = s.pathEnd(a, end, quote)
+		quoted := start > 0 && s.text[start-1] == '\''
+		urlEnd = s.pathEnd(a, end, quoted)
 	}
 	urlEnd = trimURLEnd(s.text, start, urlEnd)
 
@@ -173,8 +170,8 @@ func (s *scanner) scanURL(start, sep, end int) (int, bool) {
 // when no '/', '=', '&' or '%' follows in the word (a CSV field or a list)
 // or when a scheme follows. A URL that follows a single quote ends at the
 // next one.
-func (s *scanner) pathEnd(a, end int, quote byte) int {
-	if quote == '\'' {
+func (s *scanner) pathEnd(a, end int, quoted bool) int {
+	if quoted {
 		if q := bytes.IndexByte(s.text[a:end], '\''); q >= 0 {
 			end = a + q
 		}

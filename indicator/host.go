@@ -23,8 +23,9 @@ var knownTLDs = func() map[string]bool {
 	return set
 }()
 
-// fileTLDs are real TLDs that are far more often file extensions or code
-// in chat; a plain bare name ending in one is not taken as a domain.
+// fileTLDs are TLDs from xurls' lists that chat uses far more often as file
+// extensions, code members or local names. A plain bare name ending in one
+// is not taken as a domain.
 var fileTLDs = map[string]bool{
 	"zip": true, "mov": true, "py": true, "sh": true, "rs": true, "md": true,
 	"pl": true, "ps": true, "so": true, "java": true, "cc": true, "cab": true,
@@ -81,8 +82,8 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // normalizeHost validates a host name and returns it lower-cased, in NFC and
 // without a trailing dot. It needs two or more labels and a top-level label
-// of letters (or an xn-- label); anyTLD accepts such a label even when it is
-// not a known TLD.
+// of letters or an xn-- label. With anyTLD set, that label need not be a
+// known TLD.
 func normalizeHost(host string, anyTLD bool) (string, bool) {
 	host = strings.TrimSuffix(host, ".")
 	if host == "" || len(host) > 253*4 {

@@ -1,6 +1,29 @@
 // Package indicator extracts indicators of compromise (URLs, bare domains, IP
 // addresses and email addresses) from chat text, including defanged forms and
 // Slack's message markup. It does no I/O.
+//
+// A URL is reported once, as a URL; its host is not also reported as a
+// domain unless the name also appears on its own elsewhere in the message.
+//
+// Bare names are the main source of false positives in chat, so a name
+// without a scheme, path or port is a domain only when:
+//
+//   - it was defanged (evil[.]com, evil(dot)com): then any top-level label
+//     of two or more letters will do; or
+//   - its top-level label is in xurls' TLD list (mvdan.cc/xurls/v2 TLDs and
+//     PseudoTLDs) and the name does not read as code or prose: the TLD is
+//     not one that chat mostly uses as a file extension (.zip, .py, .sh,
+//     .md, .java, ...); it is not a call (name followed by '('); two-label
+//     names do not start with a common identifier (logger.info, os.exit);
+//     no label after the first is camelCase; the top-level label is not
+//     mixed case (notes.Team is a sentence that lost its space); and the
+//     name does not follow '/', '\', '@' or '$' (a path, a package@version
+//     or a variable).
+//
+// Host names in URLs with a scheme and in email addresses skip the code and
+// prose checks, because their context makes them names. A name that Slack
+// linked as the user typed it (<http://x.com|x.com>) is checked like plain
+// text.
 package indicator
 
 // Kind is the type of an indicator. Its string values are part of the

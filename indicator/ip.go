@@ -7,8 +7,8 @@ import (
 )
 
 // parseIPv4 reads a dotted-quad IPv4 address. Unlike netip it accepts
-// leading zeros and reads such octets as decimal (074 is 74), which is how
-// analysts mean them; it rejects hex, octal-prefixed and integer forms.
+// leading zeros and reads such octets as decimal (074 is 74), because that
+// is how analysts mean them. It rejects hex and integer forms.
 func parseIPv4(s string) (netip.Addr, bool) {
 	var octets [4]byte
 	for i := range 4 {

@@ -51,9 +51,9 @@ func parseKind(k Kind, s string) (Indicator, error) {
 	return Indicator{}, fmt.Errorf("%q is not a kind of indicator: use ip, url, domain or email", string(k))
 }
 
-// unwrapSlack returns the token inside Slack link markup: the typed form
-// when Slack linked what the user typed, else the link target; a mailto
-// link gives its address.
+// unwrapSlack returns the token inside Slack link markup. That is the label
+// when Slack linked what the user typed, the address of a mailto link, and
+// the link target otherwise.
 func unwrapSlack(s string) string {
 	if len(s) < 2 || s[0] != '<' || s[len(s)-1] != '>' || !isSlackToken(s[1:len(s)-1]) {
 		return s

@@ -125,8 +125,8 @@ func (s *scanner) scanEmail(p, i, at, end int) int {
 	return e
 }
 
-// localStartOK reports whether a local part starting at text[i] stands on
-// its own rather than ending a longer token: "iv**-sm***12@mail.ru" is a
+// localStartOK reports whether a local part starting at text[i] begins a
+// token rather than ending a longer one: "iv**-sm***12@mail.ru" is a
 // redacted address, not 12@mail.ru. A single '*' opening the word is
 // emphasis.
 func (s *scanner) localStartOK(p, i int) bool {
@@ -243,7 +243,7 @@ func (s *scanner) scanIPv4(raw string, start, r, q, end int, port string, hasPat
 // addSchemeless adds the URL that starts with the host at text[start] and
 // has its path at text[q], with "http://" in front, and returns its end.
 func (s *scanner) addSchemeless(start, q, end int) int {
-	urlEnd := trimURLEnd(s.text, start, s.pathEnd(q, end, 0))
+	urlEnd := trimURLEnd(s.text, start, s.pathEnd(q, end, false))
 	s.addURL("http://"+string(s.text[start:urlEnd]), true)
 	return urlEnd
 }

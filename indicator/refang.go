@@ -63,7 +63,7 @@ var schemeWords = []struct{ word, scheme string }{
 // schemeSeparators are the spellings of "://" in defanged text. "//" is a
 // separator that lost its colon and "__" one written with underscores.
 var schemeSeparators = []string{
-	"://", "[://]", "[:]//", "(:)//", "{:}//", "[:/]/", ":[//]", `:\/\/`, "//", "__",
+	"://", "[://]", "[:]//", "(:)//", "{:}//", "[:/]/", ":[//]", ":[/][/]", "[:][/][/]", `:\/\/`, "//", "__",
 }
 
 const pctSeparator = "%3a%2f%2f"

@@ -25,7 +25,7 @@ type ipRange struct {
 }
 
 // specialRanges lists the IANA special-purpose blocks (RFC 6890 and its
-// updates) whose addresses a reputation lookup cannot say anything about.
+// updates), for which a reputation lookup returns nothing useful.
 // The first matching entry wins, so narrower blocks come first.
 var specialRanges = []ipRange{
 	{netip.MustParsePrefix("255.255.255.255/32"), SkipReserved},

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// linkMarker stands in the flattened text for a Slack link whose
+// linkMarker replaces, in the flattened text, a Slack link whose
 // indicators were decided from the link itself. Input control bytes are
 // blanked first, so the marker cannot come from the message.
 const linkMarker = 0
@@ -23,7 +23,7 @@ var unescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 // links, special mentions and dates become blanks. A link <url|label> is
 // replaced by what the user typed when Slack made the link from typed text
 // (the label is the URL, maybe without its scheme); otherwise the URL is
-// taken as it stands and the label is kept as text to scan. Entities are
+// taken as written and the label is kept as text to scan. Entities are
 // unescaped after the tokens are split.
 func flattenSlack(text string) flattened {
 	var f flattened

@@ -225,7 +225,7 @@ func Defang(s string) string {
 	if sep := strings.Index(s, "://"); sep > 0 {
 		scheme := strings.ToLower(s[:sep])
 		switch {
-		case strings.HasPrefix(scheme, "http"):
+		case scheme == "http" || scheme == "https":
 			scheme = "hxxp" + scheme[4:]
 		case scheme == "ftp":
 			scheme = "fxp"

@@ -21,6 +21,7 @@ func TestValueNeverPrints(t *testing.T) {
 	}
 
 	forms := map[string]string{
+		//lint:ignore S1025 the test checks what fmt's %s verb prints
 		"%s":             fmt.Sprintf("%s", s),
 		"%v":             fmt.Sprintf("%v", s),
 		"%+v":            fmt.Sprintf("%+v", s),
