@@ -107,6 +107,13 @@ func facts(r *ipqs.Result) []fact {
 			list = append(list, fact{label, Code(truncate(v, maxFieldValue))})
 		}
 	}
+	// Host names and URLs of the scanned site are indicators too, so they
+	// are defanged as well as kept in code spans.
+	defanged := func(label string, value ipqs.Text) {
+		if v := present(value); v != "" {
+			list = append(list, fact{label, Code(truncate(indicator.Defang(v), maxFieldValue))})
+		}
+	}
 
 	switch {
 	case r.IP != nil:
@@ -117,10 +124,10 @@ func facts(r *ipqs.Result) []fact {
 			list = append(list, fact{"ASN", "AS" + strconv.FormatInt(ip.ASN.Value, 10)})
 		}
 		text("Connection", ip.ConnectionType)
-		code("Host", ip.Host)
+		defanged("Host", ip.Host)
 	case r.URL != nil:
 		u := r.URL
-		code("Domain", u.Domain)
+		defanged("Domain", u.Domain)
 		code("Server", u.Server)
 		text("Category", u.Category)
 		code("IP address", u.IPAddress)
@@ -130,7 +137,7 @@ func facts(r *ipqs.Result) []fact {
 		text("Domain age", u.DomainAge.Human)
 		code("Page title", u.PageTitle)
 		if u.Redirected {
-			code("Final URL", u.FinalURL)
+			defanged("Final URL", u.FinalURL)
 		}
 	case r.Email != nil:
 		e := r.Email
@@ -139,7 +146,7 @@ func facts(r *ipqs.Result) []fact {
 			list = append(list, fact{"SMTP score", strconv.FormatInt(e.SMTPScore.Value, 10)})
 		}
 		text("Domain trust", e.DomainTrust)
-		code("Suggested domain", e.SuggestedDomain)
+		defanged("Suggested domain", e.SuggestedDomain)
 	}
 	return list[:min(len(list), maxFields)]
 }

@@ -40,7 +40,7 @@ func TestResultsGolden(t *testing.T) {
 		{
 			name: "ip_vpn_tor",
 			item: Item{Indicator: ip("185.220.101.4"), Result: loadResult(t, "ip_vpn_tor", ipqs.KindIP, "185.220.101.4")},
-			want: []string{"🔴 Abusive", "fraud score 100/100", "VPN · Tor · bot · recent abuse · frequent abuser · high-risk attacks", "`et-7-0-41-4.edge4.honolulu4.level3.net`"},
+			want: []string{"🔴 Abusive", "fraud score 100/100", "VPN · Tor · bot · recent abuse · frequent abuser · high-risk attacks", "`et-7-0-41-4.edge4.honolulu4.level3[.]net`"},
 		},
 		{
 			name: "url_phishing",
@@ -48,7 +48,7 @@ func TestResultsGolden(t *testing.T) {
 				Indicator: urlIndicator(indicator.KindURL, "http://bit.example/abc123"),
 				Result:    loadResult(t, "url_phishing", ipqs.KindURL, "http://bit.example/abc123"),
 			},
-			want: []string{"🔴 Malicious", "risk score 100/100", "phishing · suspicious · redirected", "`Sign in to your account`", "`https://secure-login.example.net/account/verify`", "hxxp://bit[.]example/abc123"},
+			want: []string{"🔴 Malicious", "risk score 100/100", "phishing · suspicious · redirected", "`Sign in to your account`", "`hxxps://secure-login.example[.]net/account/verify`", "hxxp://bit[.]example/abc123"},
 		},
 		{
 			name: "url_suspicious",
@@ -64,7 +64,7 @@ func TestResultsGolden(t *testing.T) {
 				Indicator: urlIndicator(indicator.KindDomain, "abc.com"),
 				Result:    loadResult(t, "url_clean", ipqs.KindURL, "abc.com"),
 			},
-			want: []string{"🟢 Clean", "Domain lookup", "`abc.com`", "27 years ago"},
+			want: []string{"🟢 Clean", "Domain lookup", "`abc[.]com`", "27 years ago"},
 		},
 		{
 			name: "email_valid",
@@ -83,8 +83,8 @@ func TestResultsGolden(t *testing.T) {
 		},
 		{
 			name: "skipped_private_ip",
-			item: Item{Indicator: indicator.Indicator{Kind: indicator.KindIP, Value: "10.0.0.1", Display: "10.0.0.1", Skipped: "private address"}},
-			want: []string{"`10.0.0.1` — not looked up: private address", "1 skipped"},
+			item: Item{Indicator: indicator.Indicator{Kind: indicator.KindIP, Value: "10.0.0.1", Display: "10.0.0[.]1", Skipped: "private address"}},
+			want: []string{"`10.0.0[.]1` — not looked up: private address", "1 skipped"},
 		},
 	}
 	for _, tt := range tests {
@@ -208,7 +208,7 @@ func TestResultsMixedGolden(t *testing.T) {
 		{Indicator: ip("1.1.1.1"), Result: loadResult(t, "ip_clean", ipqs.KindIP, "1.1.1.1")},
 		{Indicator: email("throwaway123@tempmail.example"), Result: loadResult(t, "email_disposable", ipqs.KindEmail, "throwaway123@tempmail.example")},
 		{Indicator: ip("203.0.113.9"), Err: &ipqs.Error{Kind: ipqs.ErrRateLimited, Op: "ip"}},
-		{Indicator: indicator.Indicator{Kind: indicator.KindIP, Value: "192.168.1.1", Display: "192.168.1.1", Skipped: "private address"}},
+		{Indicator: indicator.Indicator{Kind: indicator.KindIP, Value: "192.168.1.1", Display: "192.168.1[.]1", Skipped: "private address"}},
 		{Indicator: indicator.Indicator{Kind: indicator.KindDomain, Value: "localhost.localdomain", Display: "localhost[.]localdomain", Skipped: "reserved domain"}},
 	}
 	msg := Results(items, now)
