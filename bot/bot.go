@@ -50,8 +50,8 @@ type Config struct {
 
 	// Workers is the number of envelopes handled at once.
 	Workers int
-	// QueueSize bounds envelopes waiting for a worker; past it, requests are
-	// answered with a busy message.
+	// QueueSize bounds the envelopes waiting for a worker. Past it, the user
+	// gets a busy reply.
 	QueueSize int
 	// DrainTimeout bounds the wait for in-flight work at shutdown.
 	DrainTimeout time.Duration
@@ -140,6 +140,7 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	go func() { runErr <- sm.RunContext(sockCtx) }()
 	b.log.Info("connecting to Slack", "api_url", b.cfg.APIURL)
 
+	s := &session{Bot: b, sm: sm, h: h, workers: workers, busy: busy, workCtx: workCtx}
 	var fatal error
 loop:
 	for {
@@ -151,7 +152,7 @@ loop:
 			fatal = fmt.Errorf("socket mode: %w", err)
 			break loop
 		case evt := <-sm.Events:
-			b.handle(ctx, sm, evt, h, workers, busy, workCtx)
+			s.handle(ctx, evt)
 		}
 	}
 
@@ -168,8 +169,21 @@ loop:
 	return fatal
 }
 
+// session is one Run: the Socket Mode client and where its work goes.
+type session struct {
+	*Bot
+	sm      *socketmode.Client
+	h       Handler
+	workers *pool
+	// busy bounds the goroutines that tell users the queue is full.
+	busy chan struct{}
+	// workCtx outlives Run's context until the drain ends.
+	workCtx context.Context
+}
+
 // handle acknowledges an envelope and queues its work.
-func (b *Bot) handle(ctx context.Context, sm *socketmode.Client, evt socketmode.Event, h Handler, workers *pool, busy chan struct{}, workCtx context.Context) {
+func (s *session) handle(ctx context.Context, evt socketmode.Event) {
+	b, sm, h := s.Bot, s.sm, s.h
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		b.log.Debug("connecting")
@@ -242,26 +256,26 @@ func (b *Bot) handle(ctx context.Context, sm *socketmode.Client, evt socketmode.
 		run = func(ctx context.Context) { h.Event(ctx, ev) }
 		reject = func(ctx context.Context) { h.EventBusy(ctx, ev) }
 	default:
-		log.Debug("envelope needs no answer")
+		log.Debug("envelope type has no handler: acknowledged only")
 		return
 	}
 
-	if workers.submit(job{envelopeID: req.EnvelopeID, run: run}) {
+	if s.workers.submit(job{envelopeID: req.EnvelopeID, run: run}) {
 		return
 	}
 	log.Error("worker queue full: telling the user to retry", "queue_size", b.cfg.QueueSize)
 	select {
-	case busy <- struct{}{}:
+	case s.busy <- struct{}{}:
 		go func() {
-			defer func() { <-busy }()
-			reject(workCtx)
+			defer func() { <-s.busy }()
+			reject(s.workCtx)
 		}()
 	default:
 		log.Error("worker queue full and busy replies at their bound: request dropped")
 	}
 }
 
-// ack acknowledges an envelope, never waiting longer than ackTimeout.
+// ack acknowledges an envelope and gives up after ackTimeout.
 func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, envelopeID string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
 	defer cancel()

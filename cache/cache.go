@@ -31,7 +31,7 @@ type Config struct {
 	MaxEntries int
 }
 
-// Cache is a Looker that answers repeated lookups from memory. Only
+// Cache is a Looker that serves repeated lookups from memory. Only
 // successful results are kept; errors always reach the caller and are never
 // cached. It is safe for concurrent use.
 type Cache struct {
@@ -74,9 +74,10 @@ func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, err
 		return res, nil
 	}
 
-	// The shared call must not fail because the first caller gave up, so it
-	// runs without that caller's cancellation; each caller still stops
-	// waiting when its own context ends. The IPQS client bounds every call.
+	// The shared call runs without the first caller's cancellation, because
+	// it must not fail for the others when that caller gives up. Each caller
+	// still stops waiting when its own context ends, and the IPQS client
+	// bounds every call.
 	ch := c.group.DoChan(key, func() (any, error) {
 		if res, ok := c.get(key); ok {
 			return res, nil

@@ -1,6 +1,6 @@
 // Package handlers holds ipqsbot's use cases: the /ipqs slash command,
 // mentions and direct messages, and links pasted in channels. It turns Slack
-// requests into lookups and replies, and knows nothing of Socket Mode.
+// requests into lookups and replies, and does not depend on Socket Mode.
 package handlers
 
 import (
@@ -37,7 +37,8 @@ type Replier interface {
 }
 
 // Deduper remembers keys for a while. FirstSeen records key and reports
-// whether it was new; of concurrent calls with one key, exactly one sees true.
+// whether it was new. Of concurrent calls with one key, exactly one returns
+// true.
 type Deduper interface {
 	FirstSeen(ctx context.Context, key string) bool
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/ipqsbot/ipqsbot/ipqs"
 )
 
-// fakeLooker records lookups and answers each with a clean result.
+// fakeLooker records lookups and returns a clean result for each.
 type fakeLooker struct {
 	mu   sync.Mutex
 	reqs []ipqs.Request

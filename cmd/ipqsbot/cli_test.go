@@ -153,8 +153,8 @@ func TestLookupCommandFailures(t *testing.T) {
 	}
 }
 
-// TestBinary builds ipqsbot, runs it against the fakes, answers a slash
-// command, and stops it with SIGTERM.
+// TestBinary builds ipqsbot, runs it against the fakes, sends it a slash
+// command, and stops the process with SIGTERM.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")

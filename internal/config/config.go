@@ -72,7 +72,7 @@ func WithDotEnv(env Lookup, path string, read func(string) (map[string]string, e
 	}, nil
 }
 
-// Need says which credentials a command requires.
+// Need selects the credentials a command requires.
 type Need int
 
 // The credential sets.
