@@ -142,22 +142,30 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 
 	s := &session{Bot: b, sm: sm, h: h, workers: workers, busy: busy, workCtx: workCtx}
 	var fatal error
+	runDone := false
 loop:
 	for {
 		select {
 		case <-ctx.Done():
-			b.log.Info("shutting down: no new envelopes", "queued", workers.depth())
 			break loop
 		case err := <-runErr:
-			fatal = fmt.Errorf("socket mode: %w", err)
+			runDone = true
+			// RunContext also returns when ctx ends, and select may pick this
+			// case before ctx.Done(): only an error before that is fatal.
+			if ctx.Err() == nil {
+				fatal = fmt.Errorf("socket mode: %w", err)
+			}
 			break loop
 		case evt := <-sm.Events:
 			s.handle(ctx, evt)
 		}
 	}
 
-	stopSocket()
 	if fatal == nil {
+		b.log.Info("shutting down: no new envelopes", "queued", workers.depth())
+	}
+	stopSocket()
+	if !runDone {
 		<-runErr
 	}
 	if workers.close(b.cfg.DrainTimeout) {

@@ -130,7 +130,7 @@ func facts(r *ipqs.Result) []fact {
 		defanged("Domain", u.Domain)
 		code("Server", u.Server)
 		text("Category", u.Category)
-		code("IP address", u.IPAddress)
+		defanged("IP address", u.IPAddress)
 		if u.StatusCode.Valid && u.StatusCode.Value != 0 {
 			list = append(list, fact{"Page status", strconv.FormatInt(u.StatusCode.Value, 10)})
 		}
@@ -171,11 +171,11 @@ func contextLine(it Item, now time.Time) string {
 	return strings.Join(parts, " · ")
 }
 
-// age returns "fresh" for a result straight from IPQS, or how long ago a
-// cached result was fetched, such as "cached 12 min ago".
+// age returns "live lookup" for a result straight from IPQS, or how long
+// ago a cached result was fetched, such as "cached 12 min ago".
 func age(r *ipqs.Result, now time.Time) string {
 	if !r.Cached {
-		return "fresh"
+		return "live lookup"
 	}
 	if r.FetchedAt.IsZero() {
 		return "cached"

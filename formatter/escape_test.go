@@ -114,7 +114,7 @@ func TestAge(t *testing.T) {
 		ago    time.Duration
 		want   string
 	}{
-		{false, time.Hour, "fresh"},
+		{false, time.Hour, "live lookup"},
 		{true, 30 * time.Second, "cached just now"},
 		{true, 12*time.Minute + 30*time.Second, "cached 12 min ago"},
 		{true, 3 * time.Hour, "cached 3 h ago"},

@@ -30,7 +30,7 @@ func TestResultsGolden(t *testing.T) {
 		{
 			name: "ip_clean",
 			item: Item{Indicator: ip("1.1.1.1"), Result: loadResult(t, "ip_clean", ipqs.KindIP, "1.1.1.1")},
-			want: []string{"🟢 Clean", "fraud score 0/100", "No risk flags set", "AS13335", "`Cloudflare`", "`ZyrtsRLXTO`", "fresh"},
+			want: []string{"🟢 Clean", "fraud score 0/100", "No risk flags set", "AS13335", "`Cloudflare`", "`ZyrtsRLXTO`", "live lookup"},
 		},
 		{
 			name: "ip_clean_cached",

@@ -97,7 +97,11 @@ func parseExplicit(kind ipqs.Kind, ikind indicator.Kind, rest string) (ParsedCom
 		if !ok || name == "" {
 			return ParsedCommand{}, usageErrorf("%q is not a parameter: write parameters as name=value after the %s, for example /ipqs %s strictness=1", arg, kind, example(kind))
 		}
-		if err := cmd.Params.Set(kind, strings.ToLower(name), unescape(value)); err != nil {
+		name = strings.ToLower(name)
+		if _, dup := cmd.Params[name]; dup {
+			return ParsedCommand{}, usageErrorf("%s is given twice: give each parameter once", name)
+		}
+		if err := cmd.Params.Set(kind, name, unescape(value)); err != nil {
 			return ParsedCommand{}, &UsageError{Msg: err.Error()}
 		}
 	}
@@ -140,7 +144,7 @@ func splitArgs(s string) ([]string, error) {
 		}
 	}
 	if inQuote {
-		return nil, usageErrorf("a double quote is not closed: close it, as in user_agent=\"Mozilla/5.0\"")
+		return nil, usageErrorf("a double quote is not closed: end the quoted value with a second double quote")
 	}
 	if started {
 		args = append(args, cur.String())

@@ -65,6 +65,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"ip 185.220.101.4 strictness", "not a parameter"},
 		{`ip 185.220.101.4 user_agent="Mozilla`, "double quote is not closed"},
 		{"status now", "status takes no arguments"},
+		{"ip 185.220.101.4 strictness=1 Strictness=2", "strictness is given twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

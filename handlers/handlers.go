@@ -320,6 +320,14 @@ func (h *Handler) autoEnrich(ctx context.Context, log *slog.Logger, text string)
 		return formatter.Message{}, false
 	}
 	items := h.lookupAll(ctx, log, found, nil, maxLookupsAuto)
+
+	// When every lookup failed, the cause is almost always the bot's own
+	// (a rejected key, no credits, IPQS down), and an error card under every
+	// pasted link would repeat it in each thread. The logs have each error.
+	if !slices.ContainsFunc(items, func(it formatter.Item) bool { return it.Result != nil }) {
+		log.Warn("no reply to pasted message: every lookup failed", "lookups", lookups)
+		return formatter.Message{}, false
+	}
 	return formatter.Results(items, h.now()), true
 }
 

@@ -334,3 +334,16 @@ func TestLookupFailureAnswered(t *testing.T) {
 		t.Errorf("reply shows a Go error string:\n%s", body)
 	}
 }
+
+func TestAutoEnrichAllFailedStaysQuiet(t *testing.T) {
+	f := newFixture()
+	f.lookup.err = &ipqs.Error{Kind: ipqs.ErrInvalidKey, Op: "url"}
+	f.h.Event(context.Background(), event("message", "see https://evil.example.net/login"))
+
+	if got := len(f.lookup.requests()); got != 1 {
+		t.Errorf("lookups = %d, want 1", got)
+	}
+	if got := len(f.reply.all()); got != 0 {
+		t.Errorf("replies = %d, want 0: a failure of the bot's own is not posted under pasted links", got)
+	}
+}

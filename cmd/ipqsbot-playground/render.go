@@ -96,17 +96,17 @@ func renderBlocks(w io.Writer, blocksJSON json.RawMessage) {
 			}
 		case "section":
 			if b.Text != nil {
-				fmt.Fprintf(w, "  %s\n", indent(b.Text.Text, "  "))
+				fmt.Fprintf(w, "  %s\n", indent(unescape(b.Text.Text), "  "))
 			}
 			for _, f := range b.Fields {
-				fmt.Fprintf(w, "    %s\n", indent(fieldText(f.Text), "      "))
+				fmt.Fprintf(w, "    %s\n", indent(unescape(fieldText(f.Text)), "      "))
 			}
 		case "context":
 			parts := make([]string, 0, len(b.Elements))
 			for _, e := range b.Elements {
 				parts = append(parts, memberText(e))
 			}
-			fmt.Fprintf(w, "  › %s\n", indent(strings.Join(parts, "  "), "    "))
+			fmt.Fprintf(w, "  › %s\n", indent(unescape(strings.Join(parts, "  ")), "    "))
 		case "actions":
 			parts := make([]string, 0, len(b.Elements))
 			for _, e := range b.Elements {
@@ -154,3 +154,10 @@ func memberText(e blockMember) string {
 func indent(s, prefix string) string {
 	return strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
+
+// mrkdwnEntities are the only three escapes of Slack's mrkdwn, which
+// Slack's clients show as the characters.
+var mrkdwnEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// unescape returns mrkdwn text as Slack shows it.
+func unescape(s string) string { return mrkdwnEntities.Replace(s) }

@@ -205,15 +205,16 @@ func (r *reader) apiURL(name, def string) string {
 
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		r.fail("%s is invalid: %q is not an absolute URL; use a form like %s", name, v, def)
+		r.fail("%s is invalid: the value is not an absolute https URL; use a form like %s", name, def)
 		return ""
 	}
+	shown := u.Redacted()
 	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
-		r.fail("%s is invalid: %q uses http; use https, like %s (http is allowed only for loopback addresses such as 127.0.0.1)", name, v, def)
+		r.fail("%s is invalid: %q uses http; use https, like %s (http is allowed only for loopback addresses such as 127.0.0.1)", name, shown, def)
 		return ""
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		r.fail("%s is invalid: %q must not carry credentials, a query or a fragment; use a form like %s", name, v, def)
+		r.fail("%s is invalid: %q must not carry credentials, a query or a fragment; use a form like %s", name, shown, def)
 		return ""
 	}
 	if !strings.HasSuffix(v, "/") {

@@ -106,6 +106,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"value and file", map[string]string{"IPQS_API_KEY_FILE": "/nonexistent"}, "IPQS_API_KEY and IPQS_API_KEY_FILE are both set"},
 		{"http api url", map[string]string{"SLACK_API_URL": "http://slack.example.com/api/"}, "SLACK_API_URL is invalid"},
 		{"relative base url", map[string]string{"IPQS_BASE_URL": "ipqs/api"}, "IPQS_BASE_URL is invalid"},
+		{"url with password", map[string]string{"IPQS_BASE_URL": "https://user:hunter2@ipqs.example.com/"}, "IPQS_BASE_URL is invalid"},
 		{"bad ttl", map[string]string{"CACHE_TTL": "6 hours"}, "CACHE_TTL is invalid: \"6 hours\" is not a positive Go duration; use a form like 6h"},
 		{"negative ttl", map[string]string{"CACHE_TTL_IP": "-1h"}, "CACHE_TTL_IP is invalid"},
 		{"bad level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL is invalid: \"verbose\"; use one of debug, info, warn, error"},
@@ -126,7 +127,7 @@ func TestLoadInvalid(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %q, want it to contain %q", err, tt.want)
 			}
-			for _, s := range []string{appToken, botToken, ipqsKey} {
+			for _, s := range []string{appToken, botToken, ipqsKey, "hunter2"} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("error leaks a secret: %q", err)
 				}
