@@ -46,7 +46,7 @@ func card(it Item, now time.Time) []slack.Block {
 // header returns a header block showing ind's defanged form. Emoji codes
 // stay literal, so a ":name:" in a URL does not turn into a picture.
 func header(ind indicator.Indicator) *slack.HeaderBlock {
-	text := plain(ind.Display)
+	text := plain(ind.SafeDisplay())
 	if text == "" {
 		text = "(empty " + kindName(ind.Kind) + ")"
 	}

@@ -152,7 +152,7 @@ func list(heading string, n int, lineAt func(i int) string) string {
 // compactLine returns the one-line summary of an item without a full card,
 // such as "`a[.]com` 🔴 malicious 100".
 func compactLine(it Item) string {
-	line := Code(truncate(it.Indicator.Display, maxListDisplay))
+	line := Code(truncate(it.Indicator.SafeDisplay(), maxListDisplay))
 	if line == "" {
 		line = "(empty " + kindName(it.Indicator.Kind) + ")"
 	}
@@ -170,7 +170,7 @@ func compactLine(it Item) string {
 
 // skippedLine returns the line of an indicator that was not looked up.
 func skippedLine(it Item) string {
-	line := Code(truncate(it.Indicator.Display, maxListDisplay))
+	line := Code(truncate(it.Indicator.SafeDisplay(), maxListDisplay))
 	if line == "" {
 		line = "(empty " + kindName(it.Indicator.Kind) + ")"
 	}

@@ -361,10 +361,10 @@ func (h *Handler) lookupAll(ctx context.Context, log *slog.Logger, inds []indica
 			res, err := h.cfg.Lookup.Lookup(ctx, req)
 			items[i].Result, items[i].Err = res, err
 			if err != nil {
-				log.Warn("lookup failed", "kind", ind.Kind, "indicator", ind.Value, "err", err)
+				log.Warn("lookup failed", "kind", ind.Kind, "indicator", ind.Redacted(), "err", err)
 				return
 			}
-			log.Info("lookup", "kind", ind.Kind, "indicator", ind.Value, "cached", res.Cached,
+			log.Info("lookup", "kind", ind.Kind, "indicator", ind.Redacted(), "cached", res.Cached,
 				"verdict", formatter.Verdict(res), "request_id", res.RequestID())
 		})
 	}

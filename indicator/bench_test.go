@@ -58,6 +58,8 @@ func hostileInputs() map[string]string {
 		"spelled_at":   strings.Repeat("a AT ", n/5),
 		"hex_runs":     strings.Repeat("f", n),
 		"quotes":       "'http://a.com/" + strings.Repeat("'", n),
+		"zero_width":   strings.Repeat("a\u200D", n/4),
+		"path_schemes": "http://a.com/" + strings.Repeat("http//a", n/7),
 	}
 }
 

@@ -10,13 +10,15 @@ import (
 // without duplicates. The text is a Slack message as delivered (mrkdwn with
 // &amp;, &lt; and &gt; escaped) or plain pasted text. Indicators that must
 // not be looked up, such as private addresses, are included with Skipped
-// set. Links to Slack's own files and workspaces are left out.
+// set. Links to Slack's own files and workspaces are left out. Invisible
+// format characters, such as zero-width joiners and bidi controls, are
+// removed first, so they cannot split or reorder an indicator.
 //
 // Extract runs in time linear in len(text): it refangs the text in one
 // pass, joins the spelled-out forms in a second, and scans the result once
 // for candidates that it then validates.
 func Extract(text string) []Indicator {
-	f := flattenSlack(text)
+	f := flattenSlack(removeInvisible(text))
 	r := joinSpelledOut(refangText(f.text))
 
 	s := scanner{

@@ -148,6 +148,128 @@ func TestExtractForms(t *testing.T) {
 		{"h**p scheme", "h**p://evil[.]org/x", []found{{KindURL, "http://evil.org/x", ""}}},
 		{"scheme with bracketed separator", "https[://]evil.org/x", []found{{KindURL, "https://evil.org/x", ""}}},
 		{"defanged unknown tld", "evil[.]zzzz", []found{{KindDomain, "evil.zzzz", ""}}},
+		{"nfc after lower-casing", "T\u0344.AC", []found{{KindDomain, "\u1e97\u0301.ac", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })
+	}
+}
+
+func TestExtractInvisibleCharacters(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []found
+	}{
+		{"zero-width joiner", "ex\u200Dample.com", []found{{KindDomain, "example.com", ""}}},
+		{"zero-width non-joiner", "e\u200Cvil.com", []found{{KindDomain, "evil.com", ""}}},
+		{"zero-width space", "evil\u200B.com", []found{{KindDomain, "evil.com", ""}}},
+		{"word joiner", "ev\u2060il.com", []found{{KindDomain, "evil.com", ""}}},
+		{"byte order mark", "\uFEFFevil.com", []found{{KindDomain, "evil.com", ""}}},
+		{"soft hyphen", "evil\u00ADsite.com", []found{{KindDomain, "evilsite.com", ""}}},
+		{"right-to-left override", "https://evil\u202E.com/moc.elgoog", []found{{KindURL, "https://evil.com/moc.elgoog", ""}}},
+		{"bidi isolate", "\u2067evil.com\u2069", []found{{KindDomain, "evil.com", ""}}},
+		{"marks in ip", "8.8\u200E.8.\u200F8", []found{{KindIP, "8.8.8.8", ""}}},
+		{"marks in email", "bob@ex\u200Bample.org", []found{{KindEmail, "bob@example.org", ""}}},
+		{"marks in defanged scheme", "hx\u200Dxps://evil[.]org/x", []found{{KindURL, "https://evil.org/x", ""}}},
+		{"visible text kept", "naïve café at bücher.de", []found{{KindDomain, "bücher.de", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })
+	}
+}
+
+func TestRemoveInvisibleInvalidUTF8(t *testing.T) {
+	in := "a\xff\u200Bb\xe2\x80"
+	if got, want := removeInvisible(in), "a\xffb\xe2\x80"; got != want {
+		t.Errorf("removeInvisible(%q) = %q, want %q", in, got, want)
+	}
+}
+
+func TestExtractEmbeddedIPv4(t *testing.T) {
+	tests := []struct {
+		text   string
+		reason string
+	}{
+		{"64:ff9b::a00:1", SkipPrivate},
+		{"64:ff9b::10.0.0.1", SkipPrivate},
+		{"64:ff9b::7f00:1", SkipLoopback},
+		{"64:ff9b::808:808", ""},
+		{"64:ff9b:1::808:808", SkipReserved},
+		{"2002:a00:1::1", SkipPrivate},
+		{"2002:c0a8:101::1", SkipPrivate},
+		{"2002:c000:204::1", SkipDocumentation},
+		{"2002:808:808::1", ""},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", SkipReserved},
+		{"2001:db8::1", SkipDocumentation},
+		{"http://[64:ff9b::a00:1]/x", SkipPrivate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := Extract(tt.text)
+			if len(got) != 1 {
+				t.Fatalf("Extract(%q) = %v, want one indicator", tt.text, got)
+			}
+			if got[0].Skipped != tt.reason {
+				t.Errorf("Extract(%q) skipped %q, want %q", tt.text, got[0].Skipped, tt.reason)
+			}
+		})
+	}
+}
+
+func TestExtractVersionStrings(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []found
+	}{
+		{"five parts", "agent 1.2.3.4.5 ok", nil},
+		{"fifth part with leading zeros", "agent 1.2.3.4.0255 ok", nil},
+		{"fifth part zero-padded port", "agent 1.2.3.4.00080 ok", nil},
+		{"fifth part 255", "1.2.3.4.255", nil},
+		{"six parts", "1.2.3.4.5.6", nil},
+		{"six parts with big one", "1.2.3.4.5.300", nil},
+		{"windows build", "10.0.19045.1234", nil},
+		{"defanged five parts", "1[.]2[.]3[.]4[.]5", nil},
+		{"fifth part not a port", "1.2.3.4.70000", nil},
+		{"netstat address and port", "10.1.1.117.4222", []found{{KindIP, "10.1.1.117", SkipPrivate}}},
+		{"netstat three-digit port", "93.184.216.34.443", []found{{KindIP, "93.184.216.34", ""}}},
+		{"plain address after version", "1.2.3.4.5 then 8.8.8.8", []found{{KindIP, "8.8.8.8", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })
+	}
+}
+
+func TestExtractSchemeWithoutColon(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []found
+	}{
+		{"at start", "http//evil.com/x", []found{{KindURL, "http://evil.com/x", ""}}},
+		{"after blank", "see https//evil.com/x", []found{{KindURL, "https://evil.com/x", ""}}},
+		{"in parentheses", "(hxxp//evil.com/x)", []found{{KindURL, "http://evil.com/x", ""}}},
+		{"underscores at start", "h__ps__evil.com/x", []found{{KindURL, "https://evil.com/x", ""}}},
+		{"inside path", "http://a.example.com/x/http//b", []found{{KindURL, "http://a.example.com/x/http//b", ""}}},
+		{"after dot", "http//0.http //0", []found{{KindURL, "http://0.http//0", ""}}},
+		{"after dot no blank", "https://evil.com.http//x", []found{{KindURL, "https://evil.com.http//x", ""}}},
+		{"in query", "https://evil.com/r?u=http//x.org", []found{{KindURL, "https://evil.com/r?u=http//x.org", ""}}},
+		{"in identifier", "my_http__client.go", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })
+	}
+}
+
+func TestExtractPercentEncodedURL(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []found
+	}{
+		{"whole url", "http%3A%2F%2Fexample%2Ecom%2Fwhite%2Ehta", []found{{KindURL, "http://example.com/white.hta", ""}}},
+		{"decoded dot after bracket", "http%3A%2F%2Fevil.com%2F0(%2E0", []found{{KindURL, "http://evil.com/0.0", ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })

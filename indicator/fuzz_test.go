@@ -22,6 +22,10 @@ func FuzzExtract(f *testing.F) {
 		"1.2.3.4.5 10.0.19045.1234 1.1.1.1/0 :cafe::bee:",
 		"h__ps__sub.example[.]com/p http[:]//x.org meows://google[.]com",
 		"http%3A%2F%2Fexample%2Ecom%2Fwhite%2Ehta",
+		"http//0.http //0",
+		"ex\u200Dample.com e\u200Cvil.com https://evil\u202E.com/moc.elgoog",
+		"https://user:pass@evil.com/login 64:ff9b::a00:1 2002:a00:1::1",
+		"1.2.3.4.0255 10.1.1.117.4222 my_http__client.go http://a.com/x/http//b",
 	}
 	for _, s := range seeds {
 		f.Add(s)

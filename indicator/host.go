@@ -80,8 +80,8 @@ func isASCIILetter(c byte) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// normalizeHost validates a host name and returns it lower-cased, in NFC and
-// without a trailing dot. It needs two or more labels and a top-level label
+// normalizeHost validates a host name and returns it lower-cased, then in
+// NFC, and without a trailing dot. It needs two or more labels and a top-level label
 // of letters or an xn-- label. With anyTLD set, that label need not be a
 // known TLD.
 func normalizeHost(host string, anyTLD bool) (string, bool) {
@@ -89,7 +89,9 @@ func normalizeHost(host string, anyTLD bool) (string, bool) {
 	if host == "" || len(host) > 253*4 {
 		return "", false
 	}
-	host = strings.ToLower(norm.NFC.String(host))
+	// Lower-casing can leave a base letter and a combining mark that NFC
+	// composes (T̈ has no precomposed form but ẗ has), so NFC comes last.
+	host = norm.NFC.String(strings.ToLower(host))
 
 	labels := strings.Split(host, ".")
 	if len(labels) < 2 {

@@ -56,13 +56,19 @@ func parseIPv6(s string) (netip.Addr, bool) {
 	return addr, true
 }
 
-// parsePort reads a TCP or UDP port number.
+// parsePort reports whether s is a TCP or UDP port number: one to five
+// decimal digits with a value up to 65535.
 func parsePort(s string) bool {
 	if s == "" || len(s) > 5 {
 		return false
 	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
 	n, err := strconv.Atoi(s)
-	return err == nil && n <= 65535 && s[0] != '+'
+	return err == nil && n <= 65535
 }
 
 func newIP(addr netip.Addr) Indicator {

@@ -15,9 +15,10 @@ import (
 //
 // Parse does not apply Extract's guesses about chat: an explicit token may
 // end in any TLD-shaped label, and Slack-hosted links are returned with
-// Skipped set rather than left out.
+// Skipped set rather than left out. Like Extract, it removes invisible
+// format characters first.
 func Parse(k Kind, s string) (Indicator, error) {
-	token := unwrapSlack(strings.TrimSpace(s))
+	token := unwrapSlack(strings.TrimSpace(removeInvisible(s)))
 	if token == "" {
 		return Indicator{}, errors.New("no indicator given: add an IP address, domain, URL or email address")
 	}
@@ -133,27 +134,55 @@ func parseIP(s string) (Indicator, error) {
 func parseURL(s string) (Indicator, error) {
 	raw := s
 	if !strings.Contains(s, "://") {
-		if scheme, _, ok := strings.Cut(s, ":"); ok && validScheme(strings.ToLower(scheme)) && !isHostPort(s) {
-			return Indicator{}, fmt.Errorf("%q uses the %s: scheme, which cannot be looked up: use an http, https or ftp URL", s, strings.ToLower(scheme))
+		if scheme, rest, ok := strings.Cut(s, ":"); ok && validScheme(strings.ToLower(scheme)) && !startsWithPort(rest) {
+			return Indicator{}, fmt.Errorf("%q uses the %s: scheme, which is not supported: use an %s URL such as https://example.com/path", s, strings.ToLower(scheme), supportedSchemeList)
 		}
 		raw = "http://" + s
 	}
 	u, err := splitURL(raw, true)
 	if err != nil {
-		return Indicator{}, fmt.Errorf("%q is not a valid URL: use a form like https://example.com/path or example.com", s)
+		return Indicator{}, urlErrorMessage(s, u, err)
 	}
 	return u.indicator(), nil
 }
 
-// isHostPort reports whether s starts with host:port, as in
-// example.com:8080/path.
-func isHostPort(s string) bool {
-	_, rest, _ := strings.Cut(s, ":")
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+// supportedSchemeList names supportedSchemes for error messages.
+const supportedSchemeList = "http, https or ftp"
+
+// urlErrorMessage turns an error of splitURL for the URL s into a sentence
+// that names the invalid part of s.
+func urlErrorMessage(s string, u urlParts, err error) error {
+	switch {
+	case errors.Is(err, errBadScheme) && u.scheme == "":
+		return fmt.Errorf("%q has no scheme before \"://\": use an %s URL such as https://example.com/path", s, supportedSchemeList)
+	case errors.Is(err, errBadScheme):
+		return fmt.Errorf("%q has an invalid scheme %q: use an %s URL such as https://example.com/path", s, u.scheme, supportedSchemeList)
+	case errors.Is(err, errNoHost):
+		return fmt.Errorf("%q has no host: use a form like https://example.com/path", s)
+	case errors.Is(err, errBadPort):
+		return fmt.Errorf("%q has an invalid port %q: use a port number from 0 to 65535", s, u.port)
+	case errors.Is(err, errBadAddress):
+		return fmt.Errorf("%q has an invalid IPv6 address in brackets: use a form like http://[2001:db8::1]/path", s)
+	case errors.Is(err, errBadHost):
+		return fmt.Errorf("%q has an invalid host %q: use a host name such as example.com or an IP address", s, u.host)
 	}
-	return parsePort(rest[:end])
+	return fmt.Errorf("%q is not a valid URL: use a form like https://example.com/path or example.com", s)
+}
+
+// startsWithPort reports whether s, the text after the first colon of a
+// token without "://", starts with digits that end at '/', '?', '#' or the
+// end: the port of host:port, in range or not.
+func startsWithPort(s string) bool {
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	}
+	for i := 0; i < end; i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return end > 0
 }
 
 func parseEmail(s string) (Indicator, error) {

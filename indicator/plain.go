@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -208,13 +209,14 @@ func (s *scanner) scanHost(i, r, end int) int {
 }
 
 // scanIPv4 handles a run of digits and dots: a dotted quad, or the
-// address and port of BSD netstat (a fifth part above 255). Version strings
-// with more parts, or whose parts do not fit, are not addresses.
+// address and port of BSD netstat (a fifth part from 256 to 65535, which
+// cannot be an octet). Five or more parts are otherwise a version string
+// such as 1.2.3.4.5 or 10.0.19045.1234, not an address.
 func (s *scanner) scanIPv4(raw string, start, r, q, end int, port string, hasPath bool) int {
 	parts := strings.SplitN(raw, ".", 6)
 	switch {
 	case len(parts) == 4:
-	case len(parts) == 5 && len(parts[4]) > 0 && (len(parts[4]) > 3 || parts[4] > "255" && len(parts[4]) == 3) && isAllDigitsOrDots(parts[4]):
+	case len(parts) == 5 && isNetstatPort(parts[4]):
 		raw = strings.Join(parts[:4], ".")
 		port, hasPath = "", false
 		q = r
@@ -238,6 +240,17 @@ func (s *scanner) scanIPv4(raw string, start, r, q, end int, port string, hasPat
 		return q
 	}
 	return r
+}
+
+// isNetstatPort reports whether s is the port that BSD netstat appends to
+// an IPv4 address after a dot: a port number above 255, so that it cannot
+// be read as a fifth octet of a version string.
+func isNetstatPort(s string) bool {
+	if !parsePort(s) {
+		return false
+	}
+	n, _ := strconv.Atoi(s)
+	return n > 255
 }
 
 // addSchemeless adds the URL that starts with the host at text[start] and

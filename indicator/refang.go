@@ -1,6 +1,10 @@
 package indicator
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
 
 // refanged is text after refanging. marked[i] is true when text[i] was
 // written by a defang pattern, so that a candidate can tell whether its
@@ -124,7 +128,7 @@ func matchScheme(in []byte, i int) (schemeMatch, bool) {
 				continue
 			}
 			end := j + len(sep)
-			if (sep == "__" || sep == "//") && (end >= len(in) || !isASCIIAlnum(in[end])) {
+			if (sep == "__" || sep == "//") && (end >= len(in) || !isASCIIAlnum(in[end]) || !atWordStart(in, start)) {
 				continue
 			}
 			plain := !bracketed && sep == "://" && strings.EqualFold(string(in[i:i+len(w.word)]), w.scheme)
@@ -132,6 +136,22 @@ func matchScheme(in []byte, i int) (schemeMatch, bool) {
 		}
 	}
 	return schemeMatch{}, false
+}
+
+// atWordStart reports whether a URL can start at in[i]: at the start of
+// the text or after a blank, a line break, an opening bracket or quote, an
+// emphasis mark or punctuation that ends a word. A scheme whose separator
+// lost its colon ("http//", "h__ps__") is refanged only there, never after
+// a dot, a slash or a colon inside a URL.
+func atWordStart(in []byte, i int) bool {
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRune(in[:i])
+	if r < utf8.RuneSelf {
+		return isSpace(byte(r)) || strings.IndexByte("([{<>\"'`|*~,;!", byte(r)) >= 0
+	}
+	return !isHostRune(r)
 }
 
 // bracketKeywords are the tokens found inside defang brackets, longest
@@ -205,11 +225,15 @@ func nextIsAlnum(in []byte, j int) bool { return j < len(in) && isASCIIAlnum(in[
 // dots, at signs, colons, slashes and dashes, half brackets, escaped dots,
 // blanks that split a URL after its scheme, and percent-encoded URLs.
 func refangText(in []byte) refanged {
+	in, decoded := decodePercentURLs(in)
+	isDecoded := func(start, end int) bool {
+		return decoded != nil && slices.Contains(decoded[start:end], true)
+	}
+
 	out := refanged{text: make([]byte, 0, len(in)), marked: make([]bool, 0, len(in))}
 	var (
 		halfBracket bool // a "[." opened a bracket that the next "]" closes
 		hostMode    bool // inside the host of a URL with a scheme
-		pctMode     bool // inside a percent-encoded URL
 		pendingMark bool // the next byte written follows removed text
 	)
 	write := func(c byte, mark bool) {
@@ -221,7 +245,7 @@ func refangText(in []byte) refanged {
 		c := in[i]
 
 		if isSpace(c) {
-			halfBracket, pctMode = false, false
+			halfBracket = false
 			if hostMode && isBlank(c) && isASCIIAlnum(out.last()) {
 				j := skipBlanks(in, i, 3)
 				if j+1 < len(in) && (in[j] == '.' && isASCIIAlnum(in[j+1]) || in[j] == '/' && !isSpace(in[j+1])) {
@@ -239,10 +263,9 @@ func refangText(in []byte) refanged {
 		switch c {
 		case 'h', 'H', 'f', 'F', 'm', 'M', '[':
 			if m, ok := matchScheme(in, i); ok {
-				out.writeString(m.scheme+"://", !m.plain || pendingMark)
+				out.writeString(m.scheme+"://", !m.plain || pendingMark || isDecoded(i, i+m.n))
 				pendingMark = false
 				i += m.n
-				pctMode = m.pct
 				hostMode = true
 				if j := skipBlanks(in, i, 3); j > i && nextIsAlnum(in, j) {
 					pendingMark = true
@@ -301,35 +324,84 @@ func refangText(in []byte) refanged {
 				i += 2
 				continue
 			}
-		case '%':
-			if pctMode && i+2 < len(in) {
-				switch {
-				case hasPrefixFold(in, i, "%2e"):
-					write('.', true)
-					i += 3
-					continue
-				case hasPrefixFold(in, i, "%2f"):
-					write('/', true)
-					i += 3
-					continue
-				case hasPrefixFold(in, i, "%3a"):
-					write(':', true)
-					i += 3
-					continue
-				}
-			}
 		}
 
 		if hostMode && !isHostByte(c) && c != '.' && c != ':' && c != '[' && c != ']' && c != '@' {
 			hostMode = false
 		}
-		if c == '"' || c == '\'' || c == '<' || c == '>' {
-			pctMode = false
-		}
-		write(c, false)
+		write(c, isDecoded(i, i+1))
 		i++
 	}
 	return out
+}
+
+// percentEscapes are the escapes that decodePercentURLs decodes, with
+// their bytes.
+var percentEscapes = []struct {
+	escape string
+	c      byte
+}{{"%2e", '.'}, {"%2f", '/'}, {"%3a", ':'}}
+
+// decodeEscape returns the byte of the escape in percentEscapes that
+// in[i:] starts with, ignoring case.
+func decodeEscape(in []byte, i int) (byte, bool) {
+	for _, p := range percentEscapes {
+		if hasPrefixFold(in, i, p.escape) {
+			return p.c, true
+		}
+	}
+	return 0, false
+}
+
+// hasPercentSeparator reports whether in contains pctSeparator, ignoring
+// case.
+func hasPercentSeparator(in []byte) bool {
+	for i := 0; i < len(in); i++ {
+		if in[i] == '%' && hasPrefixFold(in, i, pctSeparator) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodePercentURLs decodes %2E, %2F and %3A in each percent-encoded URL
+// of in (http%3A%2F%2Fexample%2Ecom), from its scheme to the next blank,
+// line break, quote or angle bracket. decoded[i] is true when out[i] came
+// from an escape, and decoded is nil when nothing was decoded. It runs
+// before the defang patterns are matched, so that a decoded byte forms a
+// pattern with its neighbours just as a typed one does: refanging the
+// result a second time changes nothing.
+func decodePercentURLs(in []byte) (out []byte, decoded []bool) {
+	if !hasPercentSeparator(in) {
+		return in, nil
+	}
+
+	out = make([]byte, 0, len(in))
+	decoded = make([]bool, 0, len(in))
+	inURL := false
+	for i := 0; i < len(in); {
+		c := in[i]
+		if !inURL && strings.IndexByte("hHfFmM[", c) >= 0 {
+			if m, ok := matchScheme(in, i); ok && m.pct {
+				inURL = true
+			}
+		}
+		if isSpace(c) || strings.IndexByte("\"'<>", c) >= 0 {
+			inURL = false
+		}
+		if inURL && c == '%' {
+			if d, ok := decodeEscape(in, i); ok {
+				out = append(out, d)
+				decoded = append(decoded, true)
+				i += 3
+				continue
+			}
+		}
+		out = append(out, c)
+		decoded = append(decoded, false)
+		i++
+	}
+	return out, decoded
 }
 
 // isHostByte reports whether c can be part of a host name: ASCII letters,

@@ -53,10 +53,42 @@ var specialRanges = []ipRange{
 	{netip.MustParsePrefix("ff00::/8"), SkipMulticast},
 }
 
+// Prefixes of IPv6 transition mechanisms.
+var (
+	// nat64Prefix is the well-known NAT64 prefix (RFC 6052): the last 32
+	// bits are the IPv4 address.
+	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
+	// nat64LocalPrefix is the NAT64 prefix for local use (RFC 8215).
+	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48")
+	// sixToFourPrefix is 6to4 (RFC 3056): bits 16 to 47 are the IPv4
+	// address.
+	sixToFourPrefix = netip.MustParsePrefix("2002::/16")
+	// teredoPrefix is Teredo (RFC 4380), a tunnelling prefix whose
+	// addresses name a relay and a NAT rather than a host.
+	teredoPrefix = netip.MustParsePrefix("2001::/32")
+)
+
 // ipSkipReason returns why addr is not looked up, or "" for a public
-// address. An IPv4-mapped IPv6 address is judged by its IPv4 address.
+// address. An IPv6 address that embeds an IPv4 address (IPv4-mapped, NAT64
+// with the well-known prefix, 6to4) is judged by that IPv4 address as well.
+// The local-use NAT64 prefix and Teredo are reserved.
 func ipSkipReason(addr netip.Addr) string {
 	addr = addr.Unmap().WithZone("")
+	if addr.Is6() {
+		octets := addr.As16()
+		switch {
+		case nat64Prefix.Contains(addr):
+			if reason := ipSkipReason(netip.AddrFrom4([4]byte(octets[12:16]))); reason != "" {
+				return reason
+			}
+		case sixToFourPrefix.Contains(addr):
+			if reason := ipSkipReason(netip.AddrFrom4([4]byte(octets[2:6]))); reason != "" {
+				return reason
+			}
+		case nat64LocalPrefix.Contains(addr), teredoPrefix.Contains(addr):
+			return SkipReserved
+		}
+	}
 	for _, r := range specialRanges {
 		if r.prefix.Contains(addr) {
 			return r.reason

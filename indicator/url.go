@@ -30,7 +30,9 @@ var (
 
 // splitURL parses raw, which must have the form scheme://authority[rest].
 // anyTLD accepts host names whose top-level label is not a known TLD; it
-// applies only to supported schemes.
+// applies only to supported schemes. On error, u holds the parts read so
+// far: with errBadPort, port is the rejected port, and with errBadHost or
+// errBadAddress, host is the rejected host as written.
 func splitURL(raw string, anyTLD bool) (urlParts, error) {
 	var u urlParts
 	sep := strings.Index(raw, "://")
@@ -61,18 +63,21 @@ func splitURL(raw string, anyTLD bool) (urlParts, error) {
 	if host[0] == '[' {
 		end := strings.IndexByte(host, ']')
 		if end < 0 {
+			u.host = host
 			return u, errBadAddress
 		}
 		after := host[end+1:]
 		host = host[1:end]
 		if after != "" {
 			if after[0] != ':' || !parsePort(after[1:]) {
+				u.port = strings.TrimPrefix(after, ":")
 				return u, errBadPort
 			}
 			u.port = after[1:]
 		}
 		addr, ok := parseIPv6(strings.Replace(host, "%25", "%", 1))
 		if !ok {
+			u.host = host
 			return u, errBadAddress
 		}
 		u.host = "[" + addr.WithZone("").String() + "]"
@@ -80,6 +85,7 @@ func splitURL(raw string, anyTLD bool) (urlParts, error) {
 	} else {
 		if c := strings.LastIndexByte(host, ':'); c >= 0 {
 			if !parsePort(host[c+1:]) {
+				u.port = host[c+1:]
 				return u, errBadPort
 			}
 			u.port = host[c+1:]
@@ -91,6 +97,7 @@ func splitURL(raw string, anyTLD bool) (urlParts, error) {
 		} else {
 			name, ok := normalizeHost(host, anyTLD && supported)
 			if !ok {
+				u.host = host
 				return u, errBadHost
 			}
 			u.host = name
@@ -187,7 +194,9 @@ func isLocalByte(c byte) bool {
 }
 
 // LookupValue returns the form sent to IPQualityScore: host names in
-// punycode and IPv4-mapped IPv6 addresses as IPv4.
+// punycode, IPv4-mapped IPv6 addresses as IPv4, and URLs without their
+// userinfo (user:password@), so that credentials in a URL are not sent to
+// IPQualityScore.
 func (in Indicator) LookupValue() string {
 	switch in.Kind {
 	case KindIP:
@@ -207,11 +216,54 @@ func (in Indicator) LookupValue() string {
 	case KindURL:
 		u, err := splitURL(in.Value, true)
 		if err != nil {
-			return in.Value
+			return redactUserinfo(in.Value, "")
 		}
+		u.userinfo = ""
 		return u.join(asciiHost(u.host))
 	}
 	return in.Value
+}
+
+// redactedUserinfo is the text that replaces the userinfo of a URL in logs
+// and replies.
+const redactedUserinfo = "REDACTED@"
+
+// Redacted returns Value with the userinfo of a URL replaced by
+// "REDACTED@", for logs. Other kinds are returned unchanged.
+func (in Indicator) Redacted() string {
+	if in.Kind != KindURL {
+		return in.Value
+	}
+	return redactUserinfo(in.Value, redactedUserinfo)
+}
+
+// SafeDisplay returns Display with the userinfo of a URL replaced by
+// "REDACTED@", for replies. Other kinds are returned unchanged.
+func (in Indicator) SafeDisplay() string {
+	if in.Kind != KindURL {
+		return in.Display
+	}
+	return redactUserinfo(in.Display, redactedUserinfo)
+}
+
+// redactUserinfo returns the URL s, defanged or not, with the userinfo in
+// its authority (up to the last '@' before the first '/', '?' or '#')
+// replaced by replacement.
+func redactUserinfo(s, replacement string) string {
+	sep := strings.Index(s, "://")
+	if sep < 0 {
+		return s
+	}
+	start := sep + 3
+	authEnd := strings.IndexAny(s[start:], "/?#")
+	if authEnd < 0 {
+		authEnd = len(s) - start
+	}
+	at := strings.LastIndexByte(s[start:start+authEnd], '@')
+	if at < 0 {
+		return s
+	}
+	return s[:start] + replacement + s[start+at+1:]
 }
 
 // Defang returns s in a form chat clients do not turn into a link: an

@@ -495,3 +495,24 @@ func TestStartWithRejectedToken(t *testing.T) {
 		t.Error("message leaks the token")
 	}
 }
+
+func TestURLCredentialsNeverLeave(t *testing.T) {
+	h := startBot(t, nil)
+
+	p := h.command("https://victim:hunter2@login-example.com/reset")
+
+	if strings.Contains(card(p), "hunter2") {
+		t.Errorf("reply shows the password:\n%s", card(p))
+	}
+	if strings.Contains(h.logs.String(), "hunter2") {
+		t.Error("logs contain the password")
+	}
+	for _, r := range h.ipqs.Requests() {
+		if strings.Contains(r.RawQuery, "hunter2") || strings.Contains(r.RawQuery, "victim") {
+			t.Errorf("IPQS request carries the credentials: %s", r.RawQuery)
+		}
+	}
+	if n := h.ipqs.Calls("url", "https://login-example.com/reset"); n != 1 {
+		t.Errorf("IPQS calls for the URL without credentials = %d, want 1", n)
+	}
+}

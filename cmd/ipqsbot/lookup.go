@@ -84,16 +84,16 @@ func lookupOne(ctx context.Context, client *ipqs.Client, arg string) lookupResul
 	line := lookupLine{Kind: ind.Kind, Value: ind.Value}
 	if ind.Skipped != "" {
 		line.Skipped = ind.Skipped
-		return lookupResult{line, fmt.Sprintf("%s\t%s\tnot looked up: %s", ind.Display, ind.Kind, ind.Skipped)}
+		return lookupResult{line, fmt.Sprintf("%s\t%s\tnot looked up: %s", ind.SafeDisplay(), ind.Kind, ind.Skipped)}
 	}
 
 	res, err := client.Lookup(ctx, ipqs.Request{Kind: handlers.APIKind(ind.Kind), Value: ind.LookupValue()})
 	if err != nil {
 		line.Error = formatter.ErrorText(err)
-		return lookupResult{line, fmt.Sprintf("%s\t%s\terror: %s", ind.Display, ind.Kind, line.Error)}
+		return lookupResult{line, fmt.Sprintf("%s\t%s\terror: %s", ind.SafeDisplay(), ind.Kind, line.Error)}
 	}
 	line.Result = res.Raw
-	return lookupResult{line, strings.Join([]string{ind.Display, string(ind.Kind), formatter.Verdict(res), summary(res), "request_id=" + res.RequestID()}, "\t")}
+	return lookupResult{line, strings.Join([]string{ind.SafeDisplay(), string(ind.Kind), formatter.Verdict(res), summary(res), "request_id=" + res.RequestID()}, "\t")}
 }
 
 // summary returns the score of res as name=value.
