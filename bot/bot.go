@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/ipqsbot/ipqsbot/handlers"
+	"github.com/ipqsbot/ipqsbot/indicator"
 	"github.com/ipqsbot/ipqsbot/internal/secret"
 )
 
@@ -308,7 +309,47 @@ type callback struct {
 		Text        string          `json:"text"`
 		TS          string          `json:"ts"`
 		ThreadTS    string          `json:"thread_ts"`
+		Blocks      []richElement   `json:"blocks"`
 	} `json:"event"`
+}
+
+// richElement is a block of a message, or an element inside one, as far as
+// the link elements of rich_text blocks need: sections, lists, quotes and
+// preformatted blocks nest elements, and links carry a URL and text.
+type richElement struct {
+	Type     string        `json:"type"`
+	URL      string        `json:"url"`
+	Text     any           `json:"text"`
+	Elements []richElement `json:"elements"`
+}
+
+// maxRichDepth bounds the walk of nested rich_text elements.
+const maxRichDepth = 8
+
+// links returns the link elements of rich_text blocks, in order.
+func links(blocks []richElement) []indicator.Link {
+	var found []indicator.Link
+	var walk func(els []richElement, depth int)
+	walk = func(els []richElement, depth int) {
+		if depth > maxRichDepth {
+			return
+		}
+		for _, el := range els {
+			if el.Type == "link" && el.URL != "" {
+				// A link's text is a string; other elements' text may be an
+				// object, which the type assertion leaves out.
+				label, _ := el.Text.(string)
+				found = append(found, indicator.Link{URL: el.URL, Text: label})
+			}
+			walk(el.Elements, depth+1)
+		}
+	}
+	for _, b := range blocks {
+		if b.Type == "rich_text" {
+			walk(b.Elements, 1)
+		}
+	}
+	return found
 }
 
 func parseEvent(envelopeID string, payload json.RawMessage) (handlers.Event, error) {
@@ -323,6 +364,7 @@ func parseEvent(envelopeID string, payload json.RawMessage) (handlers.Event, err
 		User: e.User, BotID: e.BotID, Subtype: e.Subtype, Hidden: e.Hidden,
 		Edited: len(e.Edited) > 0 && string(e.Edited) != "null",
 		Text:   e.Text, TS: e.TS, ThreadTS: e.ThreadTS,
+		Links: links(e.Blocks),
 	}, nil
 }
 

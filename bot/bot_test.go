@@ -5,10 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ipqsbot/ipqsbot/indicator"
 )
 
 func TestPoolRecoversFromPanic(t *testing.T) {
@@ -123,5 +126,27 @@ func TestEnvelopeID(t *testing.T) {
 	}
 	if got := envelopeID([]byte(`{{`)); got != "" {
 		t.Errorf("envelopeID of garbage = %q, want empty", got)
+	}
+}
+
+func TestParseEventRichTextLinks(t *testing.T) {
+	payload := []byte(`{"event_id":"Ev1","event":{"type":"message","channel":"C1","user":"U1","text":"see this","ts":"1.2",
+		"blocks":[
+			{"type":"rich_text","elements":[
+				{"type":"rich_text_section","elements":[
+					{"type":"text","text":"see "},
+					{"type":"link","url":"https://phish.example.net/a","text":"this"}]},
+				{"type":"rich_text_list","elements":[
+					{"type":"rich_text_section","elements":[{"type":"link","url":"http://evil.example.com"}]}]},
+				{"type":"rich_text_quote","elements":[{"type":"user","user_id":"U2"}]}]},
+			{"type":"section","text":{"type":"mrkdwn","text":"not rich text"},"elements":[{"type":"link","url":"https://ignored.example"}]}]}}`)
+
+	ev, err := parseEvent("E1", payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []indicator.Link{{URL: "https://phish.example.net/a", Text: "this"}, {URL: "http://evil.example.com"}}
+	if !slices.Equal(ev.Links, want) {
+		t.Errorf("Links = %+v, want %+v", ev.Links, want)
 	}
 }

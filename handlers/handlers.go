@@ -130,6 +130,8 @@ type Event struct {
 	Text        string
 	TS          string
 	ThreadTS    string
+	// Links are the link elements of the message's rich_text blocks.
+	Links []indicator.Link
 }
 
 // entry names where a request came from, in logs.
@@ -144,7 +146,7 @@ const (
 // Command answers a slash command through its response_url.
 func (h *Handler) Command(ctx context.Context, cmd Command) {
 	log := h.log.With("envelope_id", cmd.EnvelopeID, "channel", cmd.ChannelID, "user", cmd.UserID, "entry", entryCommand)
-	msg := h.request(ctx, log, cmd.Text)
+	msg := h.request(ctx, log, cmd.Text, nil)
 	if err := h.cfg.Reply.Respond(ctx, cmd.ResponseURL, msg); err != nil {
 		log.Error("reply to slash command failed", "err", err)
 	}
@@ -187,11 +189,11 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 	var msg formatter.Message
 	if h.isRequest(ev) {
 		log = log.With("entry", entryMention)
-		msg = h.request(ctx, log, h.stripMention(ev.Text))
+		msg = h.request(ctx, log, h.stripMention(ev.Text), ev.Links)
 	} else {
 		log = log.With("entry", entryAuto)
 		var ok bool
-		msg, ok = h.autoEnrich(ctx, log, ev.Text)
+		msg, ok = h.autoEnrich(ctx, log, ev.Text, ev.Links)
 		if !ok {
 			return
 		}
@@ -267,7 +269,8 @@ func (h *Handler) stripMention(text string) string {
 }
 
 // request answers an explicit request: a slash command, mention or DM.
-func (h *Handler) request(ctx context.Context, log *slog.Logger, text string) formatter.Message {
+// links are the message's rich_text link elements, if any.
+func (h *Handler) request(ctx context.Context, log *slog.Logger, text string, links []indicator.Link) formatter.Message {
 	cmd, err := ParseCommand(text)
 	if err != nil {
 		log.Info("request rejected", "reason", err.Error())
@@ -292,7 +295,7 @@ func (h *Handler) request(ctx context.Context, log *slog.Logger, text string) fo
 		return formatter.Results(items, h.now())
 	}
 
-	found := indicator.Extract(cmd.Text)
+	found := indicator.ExtractMessage(cmd.Text, links)
 	if len(found) == 0 {
 		return formatter.Problem(noIndicatorWhat, noIndicatorTodo)
 	}
@@ -302,10 +305,10 @@ func (h *Handler) request(ctx context.Context, log *slog.Logger, text string) fo
 
 // autoEnrich looks up the indicators of the enabled kinds in a pasted
 // message. It returns false when nothing in the message is worth a reply.
-func (h *Handler) autoEnrich(ctx context.Context, log *slog.Logger, text string) (formatter.Message, bool) {
+func (h *Handler) autoEnrich(ctx context.Context, log *slog.Logger, text string, links []indicator.Link) (formatter.Message, bool) {
 	var found []indicator.Indicator
 	lookups := 0
-	for _, ind := range indicator.Extract(text) {
+	for _, ind := range indicator.ExtractMessage(text, links) {
 		if !slices.Contains(h.cfg.AutoEnrichKinds, ind.Kind) {
 			continue
 		}

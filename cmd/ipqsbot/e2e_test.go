@@ -516,3 +516,28 @@ func TestURLCredentialsNeverLeave(t *testing.T) {
 		t.Errorf("IPQS calls for the URL without credentials = %d, want 1", n)
 	}
 }
+
+func TestPastedLinkFromRichTextBlocks(t *testing.T) {
+	h := startBot(t, nil)
+
+	blocks := []map[string]any{{
+		"type": "rich_text",
+		"elements": []map[string]any{{
+			"type": "rich_text_section",
+			"elements": []map[string]any{
+				{"type": "text", "text": "please check "},
+				{"type": "link", "url": "https://phish.example.com/verify", "text": "this page"},
+			},
+		}},
+	}}
+	ref := h.sim.Message("C0CHANNEL", "U0PASTER", "please check this page", slacksim.WithField("blocks", blocks))
+	p := h.waitPost(func(p slacksim.Post) bool { return p.Channel == "C0CHANNEL" })
+
+	if p.ThreadTS != ref.TS {
+		t.Errorf("thread = %q, want %q", p.ThreadTS, ref.TS)
+	}
+	if n := h.ipqs.Calls("url", "https://phish.example.com/verify"); n != 1 {
+		t.Errorf("IPQS calls for the link in the blocks = %d, want 1", n)
+	}
+	assertSafeCard(t, p, "https://phish.example.com")
+}
