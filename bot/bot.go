@@ -250,6 +250,9 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 			log.Warn("slash command without payload")
 			return
 		}
+		// NOTE: the payload's team_id is taken as the user's team. Whether
+		// Slack sends the external user's team there for a command run in a
+		// Slack Connect channel is not confirmed.
 		cmd := handlers.Command{
 			EnvelopeID: req.EnvelopeID, TeamID: sc.TeamID, ChannelID: sc.ChannelID,
 			UserID: sc.UserID, Text: sc.Text, ResponseURL: sc.ResponseURL,
@@ -295,13 +298,16 @@ func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, envelopeID string)
 
 // callback is the part of an Events API payload the handlers need.
 type callback struct {
-	TeamID  string `json:"team_id"`
-	EventID string `json:"event_id"`
-	Event   struct {
+	TeamID    string `json:"team_id"`
+	EventID   string `json:"event_id"`
+	ExtShared bool   `json:"is_ext_shared_channel"`
+	Event     struct {
 		Type        string          `json:"type"`
 		Channel     string          `json:"channel"`
 		ChannelType string          `json:"channel_type"`
 		User        string          `json:"user"`
+		UserTeam    string          `json:"user_team"`
+		Team        string          `json:"team"`
 		BotID       string          `json:"bot_id"`
 		Subtype     string          `json:"subtype"`
 		Hidden      bool            `json:"hidden"`
@@ -358,8 +364,15 @@ func parseEvent(envelopeID string, payload json.RawMessage) (handlers.Event, err
 		return handlers.Event{}, fmt.Errorf("decode event callback: %w", err)
 	}
 	e := cb.Event
+	// Messages in Slack Connect channels name the poster's team in
+	// user_team; other messages may carry it in team only.
+	userTeam := e.UserTeam
+	if userTeam == "" {
+		userTeam = e.Team
+	}
 	return handlers.Event{
 		EnvelopeID: envelopeID, EventID: cb.EventID, TeamID: cb.TeamID,
+		UserTeam: userTeam, ExtShared: cb.ExtShared,
 		Type: e.Type, Channel: e.Channel, ChannelType: e.ChannelType,
 		User: e.User, BotID: e.BotID, Subtype: e.Subtype, Hidden: e.Hidden,
 		Edited: len(e.Edited) > 0 && string(e.Edited) != "null",
@@ -394,4 +407,14 @@ func eventError(evt socketmode.Event) error {
 		return d
 	}
 	return errors.New("no error detail")
+}
+
+// UserGroupMembers returns the user IDs of a user group, through
+// usergroups.users.list (scope usergroups:read).
+func (b *Bot) UserGroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	members, err := b.api.GetUserGroupMembersContext(ctx, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("usergroups.users.list %s: %w", groupID, err)
+	}
+	return members, nil
 }

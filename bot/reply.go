@@ -37,15 +37,18 @@ type replier struct {
 
 var _ handlers.Replier = (*replier)(nil)
 
-// PostThread posts msg in the thread of threadTS, with link and media
-// unfurling off. It waits out HTTP 429 answers, a bounded number of times.
+// PostThread posts msg in the thread of threadTS, or in the channel itself
+// when threadTS is empty, with link and media unfurling off. It waits out
+// HTTP 429 answers, a bounded number of times.
 func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg formatter.Message) error {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...),
-		slack.MsgOptionTS(threadTS),
 		slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl(),
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
 
 	for attempt := 1; ; attempt++ {

@@ -168,7 +168,23 @@ func contextLine(it Item, now time.Time) string {
 		parts = append(parts, "request "+Code(id))
 	}
 	parts = append(parts, age(it.Result, now))
+	if it.Sent != "" {
+		note := "sent " + Code(indicator.Defang(it.Sent))
+		if len(it.Removed) > 0 {
+			note += " without its " + strings.Join(it.Removed, ", ")
+		}
+		parts = append(parts, note)
+	}
+	if mixedScript(it.Indicator) {
+		parts = append(parts, "shown in punycode: the name mixes scripts")
+	}
 	return strings.Join(parts, " · ")
+}
+
+// mixedScript reports whether the indicator's name is shown in punycode
+// because it mixes scripts, which the indicator package does only then.
+func mixedScript(ind indicator.Indicator) bool {
+	return strings.Contains(ind.Display, "xn--") && !strings.Contains(strings.ToLower(ind.Value), "xn--")
 }
 
 // age returns "live lookup" for a result straight from IPQS, or how long

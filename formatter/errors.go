@@ -17,10 +17,22 @@ const (
 	textCheckLogs   = "Try again later. If it keeps failing, an admin needs to check the bot's logs."
 )
 
+// userMessager is an error with a sentence written for Slack users.
+type userMessager interface {
+	error
+	UserMessage() string
+}
+
 // ErrorText returns what to tell a Slack user about a failed lookup: what
 // failed and what to do next. It never includes err's own message, which is
 // for logs and may contain internal details.
 func ErrorText(err error) string {
+	// Errors of the bot's own policies, such as a spend limit, carry their
+	// own sentence for the user.
+	if u, ok := errors.AsType[userMessager](err); ok {
+		return u.UserMessage()
+	}
+
 	switch ipqs.KindOf(err) {
 	case ipqs.ErrInvalidKey:
 		return "IPQualityScore rejected the API key. An admin needs to check IPQS_API_KEY."
@@ -93,5 +105,24 @@ func Problem(what, todo string) Message {
 	return Message{
 		Text:   "ipqsbot: " + quoted(truncate(what, maxHeader)),
 		Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)},
+	}
+}
+
+// Denied renders the refusal of a user the access settings exclude. setting
+// names the admin setting that decides, such as ALLOWED_USERS.
+func Denied(setting string) Message {
+	return Problem("Sorry, you are not allowed to run IPQualityScore lookups with this bot.",
+		"An admin of the bot decides this with "+setting+". Ask them to add you if you need it.")
+}
+
+// Notice renders a short message from the bot to admins, such as a warning
+// that credits are low.
+func Notice(text string) Message {
+	text = truncate(oneLine(text), maxProblemText)
+	return Message{
+		Text: text,
+		Blocks: []slack.Block{
+			slack.NewSectionBlock(mrkdwn("⚠️ "+Escape(text)), nil, nil),
+		},
 	}
 }

@@ -184,8 +184,8 @@ func TestCommandLimitsLookups(t *testing.T) {
 	}
 	f.h.Command(context.Background(), command(strings.Join(ips, " ")))
 
-	if got := len(f.lookup.requests()); got != maxLookupsRequest {
-		t.Errorf("lookups = %d, want the limit %d", got, maxLookupsRequest)
+	if got := len(f.lookup.requests()); got != DefaultMaxIndicatorsRequest {
+		t.Errorf("lookups = %d, want the limit %d", got, DefaultMaxIndicatorsRequest)
 	}
 }
 

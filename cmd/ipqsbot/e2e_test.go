@@ -47,14 +47,15 @@ func (b *syncBuffer) String() string {
 // harness is the real bot, run in-process through run, against the Slack
 // simulator and the IPQS fake.
 type harness struct {
-	t      *testing.T
-	sim    *slacksim.Sim
-	ipqs   *ipqsfake.Server
-	logs   *syncBuffer
-	stop   context.CancelFunc
-	exit   chan int
-	ctx    context.Context
-	cancel context.CancelFunc
+	t        *testing.T
+	stopOnce sync.Once
+	sim      *slacksim.Sim
+	ipqs     *ipqsfake.Server
+	logs     *syncBuffer
+	stop     context.CancelFunc
+	exit     chan int
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 func envFunc(vars map[string]string) func(string) (string, bool) {
@@ -103,8 +104,13 @@ func startBot(t *testing.T, extra map[string]string, opts ...ipqsfake.Option) *h
 }
 
 // shutdown stops the bot as SIGTERM would, checks that it exits 0, and scans
-// everything it logged and posted for the credentials.
+// everything it logged and posted for the credentials. Calls after the first
+// do nothing.
 func (h *harness) shutdown() {
+	h.stopOnce.Do(h.shutdownOnce)
+}
+
+func (h *harness) shutdownOnce() {
 	t := h.t
 	h.stop()
 	select {

@@ -7,7 +7,10 @@ import (
 
 	"github.com/ipqsbot/ipqsbot/bot"
 	"github.com/ipqsbot/ipqsbot/cache"
+	"github.com/ipqsbot/ipqsbot/formatter"
+	"github.com/ipqsbot/ipqsbot/guard"
 	"github.com/ipqsbot/ipqsbot/handlers"
+	"github.com/ipqsbot/ipqsbot/internal/audit"
 	"github.com/ipqsbot/ipqsbot/internal/config"
 	"github.com/ipqsbot/ipqsbot/internal/dedupe"
 	"github.com/ipqsbot/ipqsbot/internal/logging"
@@ -25,12 +28,25 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	}
 	log := logging.New(stderr, cfg.LogFormat, cfg.LogLevel, cfg.SlackAppToken, cfg.SlackBotToken, cfg.IPQSKey)
 
+	auditLog, err := openAudit(cfg.AuditLog, stderr)
+	if err != nil {
+		log.Error("start failed: check AUDIT_LOG", "err", err)
+		return exitFailure
+	}
+	defer auditLog.Close()
+
 	client := ipqs.New(ipqs.Config{
 		BaseURL: cfg.IPQSBaseURL,
 		Key:     cfg.IPQSKey,
 		Logger:  log.With("component", "ipqs"),
 	})
-	lookups := cache.New(client, cache.Config{TTL: cfg.CacheTTL})
+	limits := guard.NewLimiter(guard.LimitConfig{
+		PerUser:   cfg.UserLookupLimit,
+		PerMinute: cfg.LookupLimitPerMinute,
+		PerDay:    cfg.LookupLimitPerDay,
+	})
+	// The limits sit behind the cache, so cache hits never count.
+	lookups := cache.New(limits.Wrap(client), cache.Config{TTL: cfg.CacheTTL})
 
 	b, err := bot.New(bot.Config{
 		AppToken: cfg.SlackAppToken,
@@ -51,21 +67,67 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		return exitFailure
 	}
 	log.Info("starting", "bot_user_id", id.UserID, "bot_id", id.BotID, "team_id", id.TeamID,
-		"auto_enrich_kinds", cfg.AutoEnrichKinds)
+		"auto_enrich_kinds", cfg.AutoEnrichKinds, "auto_enrich_off", cfg.AutoEnrichOff,
+		"auto_enrich_channels", cfg.AutoEnrichChannels, "allowed_users", len(cfg.AllowedUsers),
+		"allowed_usergroups", len(cfg.AllowedUsergroups), "audit_log", cfg.AuditLog)
+
+	var credits handlers.CreditObserver
+	if cfg.AdminChannel != "" {
+		watch := guard.NewCreditWatch(cfg.CreditWarnAt, client, adminChannel{b.Replier(), cfg.AdminChannel},
+			guard.DefaultCreditInterval, log.With("component", "credits"))
+		go watch.Run(ctx)
+		credits = watch
+	}
 
 	h := handlers.New(handlers.Config{
-		Lookup:          lookups,
-		Account:         client,
-		Reply:           b.Replier(),
-		Dedupe:          dedupe.NewMemory(dedupe.DefaultTTL),
-		Logger:          log.With("component", "handlers"),
-		AutoEnrichKinds: cfg.AutoEnrichKinds,
-		BotUserID:       id.UserID,
-		BotID:           id.BotID,
+		Lookup:  lookups,
+		Account: client,
+		Reply:   b.Replier(),
+		Dedupe:  dedupe.NewMemory(dedupe.DefaultTTL),
+		Logger:  log.With("component", "handlers"),
+		Access: guard.NewAccess(guard.AccessConfig{
+			AllowedUsers:       cfg.AllowedUsers,
+			AllowedUsergroups:  cfg.AllowedUsergroups,
+			AllowExternalUsers: cfg.AllowExternalUsers,
+			HomeTeamID:         id.TeamID,
+		}, b, log.With("component", "access")),
+		Channels: guard.ChannelPolicy{
+			Off:         cfg.AutoEnrichOff,
+			Channels:    cfg.AutoEnrichChannels,
+			AllowShared: cfg.AutoEnrichSharedChannels,
+		},
+		Domains:              guard.DomainPolicy{Never: cfg.NeverLookupDomains},
+		Credits:              credits,
+		Audit:                auditLog,
+		AutoEnrichKinds:      cfg.AutoEnrichKinds,
+		MaxIndicatorsAuto:    cfg.MaxIndicatorsAuto,
+		MaxIndicatorsRequest: cfg.MaxIndicatorsRequest,
+		BotUserID:            id.UserID,
+		BotID:                id.BotID,
 	})
 	if err := b.Run(ctx, h); err != nil {
 		log.Error("stopped: Slack closed the connection for good; check SLACK_APP_TOKEN", "err", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// openAudit opens the audit log; "stderr" shares the process's stderr, so
+// tests that capture it see the records.
+func openAudit(dest string, stderr io.Writer) (*audit.Log, error) {
+	if dest == "stderr" {
+		return audit.FromLogger(audit.New(stderr)), nil
+	}
+	return audit.Open(dest)
+}
+
+// adminChannel posts credit warnings to ADMIN_CHANNEL.
+type adminChannel struct {
+	reply   handlers.Replier
+	channel string
+}
+
+// Notify posts text to the admin channel, outside any thread.
+func (a adminChannel) Notify(ctx context.Context, text string) error {
+	return a.reply.PostThread(ctx, a.channel, "", formatter.Notice(text))
 }

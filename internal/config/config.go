@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ipqsbot/ipqsbot/guard"
 	"github.com/ipqsbot/ipqsbot/indicator"
 	"github.com/ipqsbot/ipqsbot/internal/secret"
 	"github.com/ipqsbot/ipqsbot/ipqs"
@@ -46,7 +49,63 @@ type Config struct {
 
 	// AutoEnrichKinds are the kinds looked up in pasted messages unasked.
 	AutoEnrichKinds []indicator.Kind
+	// AutoEnrichOff is AUTO_ENRICH_CHANNELS=none.
+	AutoEnrichOff bool
+	// AutoEnrichChannels, when not empty, are the only channels enriched
+	// unasked.
+	AutoEnrichChannels []string
+	// AutoEnrichSharedChannels allows unasked enrichment in Slack Connect
+	// channels.
+	AutoEnrichSharedChannels bool
+	// MaxIndicatorsAuto and MaxIndicatorsRequest cap the lookups of one
+	// pasted message and of one request.
+	MaxIndicatorsAuto    int
+	MaxIndicatorsRequest int
+
+	// AllowedUsers and AllowedUsergroups, when either is set, are the only
+	// users who may run lookups.
+	AllowedUsers      []string
+	AllowedUsergroups []string
+	// AllowExternalUsers lets users of other organisations in Slack Connect
+	// channels run lookups.
+	AllowExternalUsers bool
+
+	// UserLookupLimit bounds each user's IPQS calls; the zero Rate means
+	// unlimited.
+	UserLookupLimit guard.Rate
+	// LookupLimitPerMinute and LookupLimitPerDay bound IPQS calls across
+	// the workspace; 0 means unlimited.
+	LookupLimitPerMinute int
+	LookupLimitPerDay    int
+
+	// AdminChannel receives credit warnings; empty means none are sent.
+	AdminChannel string
+	// CreditWarnAt are the credit levels that trigger a warning.
+	CreditWarnAt []guard.Threshold
+
+	// NeverLookupDomains are never sent to IPQS, nor their subdomains.
+	NeverLookupDomains []string
+
+	// AuditLog is "stderr", "stdout" or a file path.
+	AuditLog string
 }
+
+// Defaults of the guard settings.
+const (
+	DefaultMaxIndicatorsAuto    = 10
+	DefaultMaxIndicatorsRequest = 50
+	DefaultUserLookupLimit      = "30/m"
+	DefaultLookupLimitPerMinute = 300
+	DefaultCreditWarnAt         = "20%,5%"
+)
+
+// Forms of Slack IDs: an upper-case letter for the kind, then upper-case
+// letters and digits.
+var (
+	channelIDForm   = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
+	userIDForm      = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
+	usergroupIDForm = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
+)
 
 // Lookup returns the value of an environment variable and whether it is set.
 // os.LookupEnv has this signature.
@@ -108,6 +167,34 @@ func Load(env Lookup, need Need) (*Config, error) {
 	cfg.LogLevel = r.logLevel("LOG_LEVEL")
 	cfg.LogFormat = r.oneOf("LOG_FORMAT", "json", []string{"json", "text"})
 	cfg.AutoEnrichKinds = r.kinds("AUTO_ENRICH_KINDS", DefaultAutoEnrichKinds)
+	if strings.EqualFold(r.get("AUTO_ENRICH_CHANNELS"), "none") {
+		cfg.AutoEnrichOff = true
+	} else {
+		cfg.AutoEnrichChannels = r.ids("AUTO_ENRICH_CHANNELS", channelIDForm, "channel IDs such as C0123ABCD (from the channel's details in Slack), or none")
+	}
+	cfg.AutoEnrichSharedChannels = r.boolean("AUTO_ENRICH_SHARED_CHANNELS")
+	cfg.MaxIndicatorsAuto = r.positive("MAX_INDICATORS_AUTO", DefaultMaxIndicatorsAuto)
+	cfg.MaxIndicatorsRequest = r.positive("MAX_INDICATORS_REQUEST", DefaultMaxIndicatorsRequest)
+
+	cfg.AllowedUsers = r.ids("ALLOWED_USERS", userIDForm, "user IDs such as U0123ABCD (from a profile's ⋮ menu, Copy member ID)")
+	cfg.AllowedUsergroups = r.ids("ALLOWED_USERGROUPS", usergroupIDForm, "user-group IDs such as S0123ABCD")
+	cfg.AllowExternalUsers = r.boolean("ALLOW_EXTERNAL_USERS")
+
+	cfg.UserLookupLimit = r.rate("USER_LOOKUP_LIMIT", DefaultUserLookupLimit)
+	cfg.LookupLimitPerMinute = r.limit("LOOKUP_LIMIT_PER_MINUTE", DefaultLookupLimitPerMinute)
+	cfg.LookupLimitPerDay = r.limit("LOOKUP_LIMIT_PER_DAY", 0)
+
+	if ids := r.ids("ADMIN_CHANNEL", channelIDForm, "one channel ID such as C0123ABCD"); len(ids) > 1 {
+		r.fail("ADMIN_CHANNEL is invalid: give one channel ID such as C0123ABCD")
+	} else if len(ids) == 1 {
+		cfg.AdminChannel = ids[0]
+	}
+	cfg.CreditWarnAt = r.thresholds("CREDIT_WARN_AT", DefaultCreditWarnAt)
+	cfg.NeverLookupDomains = r.domains("NEVER_LOOKUP_DOMAINS")
+	cfg.AuditLog = r.get("AUDIT_LOG")
+	if cfg.AuditLog == "" {
+		cfg.AuditLog = "stderr"
+	}
 
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
@@ -304,4 +391,102 @@ func (r *reader) kinds(name string, def []indicator.Kind) []indicator.Kind {
 		}
 	}
 	return kinds
+}
+
+// ids reads a list of Slack IDs of the given form.
+func (r *reader) ids(name string, form *regexp.Regexp, valid string) []string {
+	var ids []string
+	for _, item := range r.list(name) {
+		if !form.MatchString(item) {
+			r.fail("%s is invalid: %q is not an ID of the right kind; use a comma-separated list of %s", name, item, valid)
+			continue
+		}
+		if !slices.Contains(ids, item) {
+			ids = append(ids, item)
+		}
+	}
+	return ids
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.get(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail("%s is invalid: %q; use true or false", name, v)
+	}
+	return b
+}
+
+// positive reads a whole number of at least 1.
+func (r *reader) positive(name string, def int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		r.fail("%s is invalid: %q; use a whole number of 1 or more, such as %d", name, v, def)
+		return def
+	}
+	return n
+}
+
+// limit reads a whole number of 0 or more, where 0 or "unlimited" means no
+// limit.
+func (r *reader) limit(name string, def int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	if strings.EqualFold(v, "unlimited") {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail("%s is invalid: %q; use a whole number such as 300, or 0 or unlimited for no limit", name, v)
+		return def
+	}
+	return n
+}
+
+func (r *reader) rate(name, def string) guard.Rate {
+	v := r.get(name)
+	if v == "" {
+		v = def
+	}
+	rate, err := guard.ParseRate(v)
+	if err != nil {
+		r.fail("%s is invalid: %w", name, err)
+	}
+	return rate
+}
+
+func (r *reader) thresholds(name, def string) []guard.Threshold {
+	v := r.get(name)
+	if v == "" {
+		v = def
+	}
+	th, err := guard.ParseThresholds(v)
+	if err != nil {
+		r.fail("%s is invalid: %w", name, err)
+	}
+	return th
+}
+
+func (r *reader) domains(name string) []string {
+	var domains []string
+	for _, item := range r.list(name) {
+		d, err := guard.ValidateDomain(item)
+		if err != nil {
+			r.fail("%s is invalid: %w", name, err)
+			continue
+		}
+		if !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+	}
+	return domains
 }

@@ -112,6 +112,16 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL is invalid: \"verbose\"; use one of debug, info, warn, error"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT is invalid"},
 		{"bad kind", map[string]string{"AUTO_ENRICH_KINDS": "url,hash"}, "AUTO_ENRICH_KINDS is invalid: unknown kind \"hash\""},
+		{"bad channel id", map[string]string{"AUTO_ENRICH_CHANNELS": "C0123ABCD,#incidents"}, "AUTO_ENRICH_CHANNELS is invalid: \"#incidents\" is not an ID of the right kind; use a comma-separated list of channel IDs such as C0123ABCD"},
+		{"user id in usergroups", map[string]string{"ALLOWED_USERGROUPS": "U0123ABCD"}, "ALLOWED_USERGROUPS is invalid: \"U0123ABCD\""},
+		{"name in users", map[string]string{"ALLOWED_USERS": "@alice"}, "ALLOWED_USERS is invalid: \"@alice\" is not an ID of the right kind; use a comma-separated list of user IDs such as U0123ABCD"},
+		{"bad bool", map[string]string{"ALLOW_EXTERNAL_USERS": "yes please"}, "ALLOW_EXTERNAL_USERS is invalid: \"yes please\"; use true or false"},
+		{"zero max", map[string]string{"MAX_INDICATORS_AUTO": "0"}, "MAX_INDICATORS_AUTO is invalid: \"0\"; use a whole number of 1 or more, such as 10"},
+		{"bad user limit", map[string]string{"USER_LOOKUP_LIMIT": "30 per minute"}, "USER_LOOKUP_LIMIT is invalid"},
+		{"negative minute limit", map[string]string{"LOOKUP_LIMIT_PER_MINUTE": "-5"}, "LOOKUP_LIMIT_PER_MINUTE is invalid: \"-5\"; use a whole number such as 300, or 0 or unlimited"},
+		{"two admin channels", map[string]string{"ADMIN_CHANNEL": "C0123ABCD,C0456EFGH"}, "ADMIN_CHANNEL is invalid: give one channel ID"},
+		{"bad warn level", map[string]string{"CREDIT_WARN_AT": "20%,lots"}, "CREDIT_WARN_AT is invalid"},
+		{"bad never domain", map[string]string{"NEVER_LOOKUP_DOMAINS": "corp.example.com,not a domain"}, "NEVER_LOOKUP_DOMAINS is invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,5 +215,61 @@ func TestWithDotEnv(t *testing.T) {
 	broken := func(string) (map[string]string, error) { return nil, errors.New("unexpected character") }
 	if _, err := WithDotEnv(env, ".env", broken); err == nil {
 		t.Error("unreadable .env: want an error")
+	}
+}
+
+func TestLoadGuardDefaults(t *testing.T) {
+	cfg, err := Load(envOf(validEnv()), NeedAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AutoEnrichOff || len(cfg.AutoEnrichChannels) != 0 || cfg.AutoEnrichSharedChannels {
+		t.Errorf("auto-enrichment defaults = off %v, channels %v, shared %v; want every channel the bot is in, except shared ones",
+			cfg.AutoEnrichOff, cfg.AutoEnrichChannels, cfg.AutoEnrichSharedChannels)
+	}
+	if cfg.MaxIndicatorsAuto != 10 || cfg.MaxIndicatorsRequest != 50 {
+		t.Errorf("max indicators = %d, %d; want 10, 50", cfg.MaxIndicatorsAuto, cfg.MaxIndicatorsRequest)
+	}
+	if cfg.UserLookupLimit.String() != "30 per minute" || cfg.LookupLimitPerMinute != 300 || cfg.LookupLimitPerDay != 0 {
+		t.Errorf("limits = %s, %d, %d; want 30 per minute, 300, unlimited", cfg.UserLookupLimit, cfg.LookupLimitPerMinute, cfg.LookupLimitPerDay)
+	}
+	if len(cfg.CreditWarnAt) != 2 || cfg.AuditLog != "stderr" || cfg.AllowExternalUsers {
+		t.Errorf("credit levels %v, audit log %q, external users %v", cfg.CreditWarnAt, cfg.AuditLog, cfg.AllowExternalUsers)
+	}
+}
+
+func TestLoadGuardSettings(t *testing.T) {
+	env := validEnv()
+	env["AUTO_ENRICH_CHANNELS"] = " NONE "
+	env["ALLOWED_USERS"] = "U0123ABCD, W0456EFGH"
+	env["ALLOWED_USERGROUPS"] = "S0123ABCD"
+	env["USER_LOOKUP_LIMIT"] = "unlimited"
+	env["LOOKUP_LIMIT_PER_DAY"] = "5000"
+	env["ADMIN_CHANNEL"] = "C0ADMIN01"
+	env["CREDIT_WARN_AT"] = "10%, 2000"
+	env["NEVER_LOOKUP_DOMAINS"] = "Corp.Example.COM., *.intra.example.net"
+	env["AUDIT_LOG"] = "/var/log/ipqsbot/audit.jsonl"
+
+	cfg, err := Load(envOf(env), NeedAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.AutoEnrichOff {
+		t.Error("AUTO_ENRICH_CHANNELS=none did not turn auto-enrichment off")
+	}
+	if len(cfg.AllowedUsers) != 2 || cfg.AllowedUsergroups[0] != "S0123ABCD" {
+		t.Errorf("allowlists = %v, %v", cfg.AllowedUsers, cfg.AllowedUsergroups)
+	}
+	if !cfg.UserLookupLimit.Unlimited() || cfg.LookupLimitPerDay != 5000 {
+		t.Errorf("limits = %s, %d", cfg.UserLookupLimit, cfg.LookupLimitPerDay)
+	}
+	if cfg.AdminChannel != "C0ADMIN01" || len(cfg.CreditWarnAt) != 2 {
+		t.Errorf("admin channel %q, credit levels %v", cfg.AdminChannel, cfg.CreditWarnAt)
+	}
+	if len(cfg.NeverLookupDomains) != 2 || cfg.NeverLookupDomains[0] != "corp.example.com" || cfg.NeverLookupDomains[1] != "intra.example.net" {
+		t.Errorf("NeverLookupDomains = %v", cfg.NeverLookupDomains)
+	}
+	if cfg.AuditLog != "/var/log/ipqsbot/audit.jsonl" {
+		t.Errorf("AuditLog = %q", cfg.AuditLog)
 	}
 }

@@ -336,7 +336,7 @@ func (s *Sim) sendEventLocked(event map[string]any) EventRef {
 			"is_bot":                true,
 			"is_enterprise_install": false,
 		}},
-		"is_ext_shared_channel": false,
+		"is_ext_shared_channel": s.sharedChannels[channelOf(event)],
 		"event_context":         "4-sim-" + eventID,
 	}
 	payload, _ := json.Marshal(callback)
@@ -352,4 +352,21 @@ func (s *Sim) sendEventLocked(event map[string]any) EventRef {
 // zero-padded counter, so their string order is their creation order.
 func sortEnvelopes(list []Envelope) {
 	slices.SortFunc(list, func(a, b Envelope) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// SetExtShared marks channel as shared with other organisations through
+// Slack Connect: its events carry is_ext_shared_channel true.
+func (s *Sim) SetExtShared(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sharedChannels == nil {
+		s.sharedChannels = make(map[string]bool)
+	}
+	s.sharedChannels[channel] = true
+}
+
+// channelOf returns the channel of an inner event, or "".
+func channelOf(event map[string]any) string {
+	channel, _ := event["channel"].(string)
+	return channel
 }

@@ -98,24 +98,26 @@ type Sim struct {
 	closed  bool
 	changed chan struct{} // closed and replaced on every state change
 
-	counter       int64 // source of ids and timestamps
-	tickets       map[string]bool
-	opened        int // successful apps.connections.open calls
-	accepted      int // WebSocket connections that got a hello
-	conns         []*conn
-	queue         []frame
-	envelopes     map[string]*envelope
-	lastByEventID map[string]*envelope
-	pending       map[string]*envelope // written, unacknowledged, may be redelivered
-	acks          []Ack
-	badFrames     []string
-	posts         []Post
-	responseURLs  map[string]*responseURL
-	calls         map[string]int
-	rateLimits    map[string]rateLimit
-	failures      map[string]failure
-	pingsSent     int
-	pongs         int
+	counter        int64 // source of ids and timestamps
+	tickets        map[string]bool
+	opened         int // successful apps.connections.open calls
+	accepted       int // WebSocket connections that got a hello
+	conns          []*conn
+	queue          []frame
+	envelopes      map[string]*envelope
+	lastByEventID  map[string]*envelope
+	pending        map[string]*envelope // written, unacknowledged, may be redelivered
+	acks           []Ack
+	badFrames      []string
+	posts          []Post
+	responseURLs   map[string]*responseURL
+	calls          map[string]int
+	rateLimits     map[string]rateLimit
+	failures       map[string]failure
+	usergroups     map[string][]string
+	sharedChannels map[string]bool
+	pingsSent      int
+	pongs          int
 }
 
 type rateLimit struct {

@@ -771,3 +771,22 @@ func TestButtonClickResponseURL(t *testing.T) {
 		t.Errorf("post = %+v, want replace_original for envelope %s", got, envelopeID)
 	}
 }
+
+func TestUsergroupMembers(t *testing.T) {
+	sim := slacksim.New(slacksim.Options{})
+	defer sim.Close()
+	sim.SetUsergroup("S0RESPOND", "U1", "U2")
+	api := slack.New(sim.BotToken(), slack.OptionAPIURL(sim.APIURL()))
+	ctx := context.Background()
+
+	members, err := api.GetUserGroupMembersContext(ctx, "S0RESPOND")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 || members[0] != "U1" || members[1] != "U2" {
+		t.Errorf("members = %v, want [U1 U2]", members)
+	}
+	if _, err := api.GetUserGroupMembersContext(ctx, "S0MISSING"); err == nil || !strings.Contains(err.Error(), "no_such_subteam") {
+		t.Errorf("unknown group: err = %v, want no_such_subteam", err)
+	}
+}

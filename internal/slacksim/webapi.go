@@ -126,6 +126,10 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if code = s.checkToken(token, s.opts.BotToken); code == "" {
 			result, code = s.recordChatPost(method, params)
 		}
+	case MethodUsergroupMembers:
+		if code = s.checkToken(token, s.opts.BotToken); code == "" {
+			result, code = s.usergroupMembers(params.Get("usergroup"))
+		}
 	default:
 		code = "unknown_method"
 	}
@@ -458,4 +462,30 @@ func (s *Sim) FailNext(method, code string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[method] = failure{remaining: n, code: code}
+}
+
+// MethodUsergroupMembers is the Web API method that lists a user group's
+// members.
+const MethodUsergroupMembers = "usergroups.users.list"
+
+// SetUsergroup makes usergroups.users.list return members for groupID.
+func (s *Sim) SetUsergroup(groupID string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usergroups == nil {
+		s.usergroups = make(map[string][]string)
+	}
+	s.usergroups[groupID] = append([]string(nil), members...)
+}
+
+// usergroupMembers answers usergroups.users.list; an unknown group gets
+// no_such_subteam, as Slack answers.
+func (s *Sim) usergroupMembers(groupID string) (map[string]any, apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	members, ok := s.usergroups[groupID]
+	if !ok {
+		return nil, "no_such_subteam"
+	}
+	return map[string]any{"users": append([]string{}, members...)}, ""
 }
