@@ -45,8 +45,10 @@ func TestResultsMixedScriptNote(t *testing.T) {
 // limitErr is an error that carries a sentence for users.
 type limitErr struct{}
 
-func (limitErr) Error() string       { return "guard: user limit" }
-func (limitErr) UserMessage() string { return "You have reached your limit of 30 lookups per minute. Try again in 20 s." }
+func (limitErr) Error() string { return "guard: user limit" }
+func (limitErr) UserMessage() string {
+	return "You have reached your limit of 30 lookups per minute. Try again in 20 s."
+}
 
 func TestErrorTextUserMessage(t *testing.T) {
 	err := errors.Join(errors.New("wrapped"), limitErr{})
