@@ -16,15 +16,24 @@ import (
 // into the size of the whole message.
 const maxFieldValue = 120
 
-// card returns the blocks of a full card for it: a header with the
-// indicator, a section with the verdict, flags and key facts, and a context
-// line with the request id and the result's age.
+// maxCardDisplay bounds the indicator shown in a card, in runes.
+const maxCardDisplay = 300
+
+// card returns the blocks of a full card for it: a header with the verdict,
+// a section with the indicator in a code span, the score, flags and key
+// facts, and a context line with the request id and the result's age. The
+// indicator stays out of the header, which takes plain text only, so that
+// it is always defanged and in a code span.
 func card(it Item, now time.Time) []slack.Block {
-	blocks := []slack.Block{header(it.Indicator)}
+	ind := it.Indicator
+	shown := Code(truncate(ind.SafeDisplay(), maxCardDisplay))
 
 	if it.Result == nil {
-		text := "⚠️ *" + kindName(it.Indicator.Kind) + " lookup failed.* " + Escape(ErrorText(it.Err))
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
+		text := shown + "\n" + Escape(ErrorText(it.Err))
+		blocks := []slack.Block{
+			header("⚠️ " + kindName(ind.Kind) + " lookup failed"),
+			slack.NewSectionBlock(mrkdwn(text), nil, nil),
+		}
 		if id := errorRequestID(it.Err); id != "" {
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn("request "+Code(id))))
 		}
@@ -36,21 +45,17 @@ func card(it Item, now time.Time) []slack.Block {
 	for _, f := range facts(r) {
 		fields = append(fields, mrkdwn("*"+f.label+"*\n"+f.value))
 	}
-	blocks = append(blocks,
-		slack.NewSectionBlock(mrkdwn(summary(r)), fields, nil),
+	return []slack.Block{
+		header(Label(Verdict(r)) + " · " + kindName(ind.Kind)),
+		slack.NewSectionBlock(mrkdwn(shown+"\n"+summary(r)), fields, nil),
 		slack.NewContextBlock("", mrkdwn(contextLine(it, now))),
-	)
-	return blocks
+	}
 }
 
-// header returns a header block showing ind's defanged form. Emoji codes
-// stay literal, so a ":name:" in a URL does not turn into a picture.
-func header(ind indicator.Indicator) *slack.HeaderBlock {
-	text := plain(ind.SafeDisplay())
-	if text == "" {
-		text = "(empty " + kindName(ind.Kind) + ")"
-	}
-	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(text, maxHeader), false, false))
+// header returns a header block with text. Emoji codes stay literal, so a
+// ":name:" in the text does not turn into a picture.
+func header(text string) *slack.HeaderBlock {
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(plain(text), maxHeader), false, false))
 }
 
 // mrkdwn returns a mrkdwn text object for text that is already escaped.
@@ -60,16 +65,14 @@ func mrkdwn(text string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
-// summary returns the section text of a card: the verdict with its score,
-// the flags that are set and any caveat about the result.
+// summary returns the section text of a card after the indicator: the
+// score, the flags that are set and any caveat about the result.
 func summary(r *ipqs.Result) string {
 	var b strings.Builder
-	b.WriteString("*" + Label(Verdict(r)) + "*")
 	if name, value := score(r); value.Valid {
-		fmt.Fprintf(&b, " · %s %d/100", name, value.Value)
+		fmt.Fprintf(&b, "*%s %d/100*\n", name, value.Value)
 	}
 
-	b.WriteString("\n")
 	if set := flags(r); len(set) > 0 {
 		b.WriteString(strings.Join(set, " · "))
 	} else if name, _ := score(r); name != "" {

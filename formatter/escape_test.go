@@ -99,7 +99,7 @@ func TestTruncate(t *testing.T) {
 
 func TestHeaderTruncated(t *testing.T) {
 	long := strings.Repeat("a[.]", 100)
-	h := header(urlIndicatorDisplay(long))
+	h := header(long)
 	if n := utf8.RuneCountInString(h.Text.Text); n != slackHeader {
 		t.Errorf("header has %d characters, want %d", n, slackHeader)
 	}

@@ -80,11 +80,11 @@ func TestPlaygroundScriptSession(t *testing.T) {
 	}
 	assertContains(t, out,
 		"> /ipqs 185.220.101.4\n← response_url (ephemeral) of /ipqs in channel "+slacksim.DefaultChannel,
-		"== 185.220.101[.]4 ==",
+		"== 🔴 Abusive · IP ==\n  `185.220.101[.]4`",
 		"Country: ",
 		"› IP lookup",
 		"> @ipqs what about 45.83.64.1?\n← chat.postMessage to channel "+slacksim.DefaultChannel+", thread ",
-		"== 45.83.64[.]1 ==",
+		"`45.83.64[.]1`",
 		"> lunch at noon?\n(no reply)\n",
 		"> quit\nbot exited with code 0\n",
 	)
@@ -124,7 +124,7 @@ func TestPlaygroundJSONUntilEOF(t *testing.T) {
 		`"type": "header"`,
 		"bot exited with code 0\n",
 	)
-	if strings.Contains(out, "== user") {
+	if strings.Contains(out, "== 🟢") {
 		t.Errorf("-json output contains rendered blocks:\n%s", out)
 	}
 

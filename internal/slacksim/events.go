@@ -163,7 +163,7 @@ func (s *Sim) Mention(channel, user, text string, opts ...MessageOption) Mention
 
 	message := s.newMessageLocked(channel, user, text, opts)
 	appMention := map[string]any{"type": "app_mention"}
-	for _, key := range []string{"user", "text", "ts", "event_ts", "channel", "team", "client_msg_id", "thread_ts"} {
+	for _, key := range []string{"user", "text", "ts", "event_ts", "channel", "team", "user_team", "source_team", "blocks", "client_msg_id", "thread_ts"} {
 		if value, ok := message[key]; ok {
 			appMention[key] = value
 		}
