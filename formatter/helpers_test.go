@@ -265,8 +265,3 @@ func allText(msg Message) string {
 	}
 	return b.String()
 }
-
-// urlIndicatorDisplay returns a url indicator whose Display is d.
-func urlIndicatorDisplay(d string) indicator.Indicator {
-	return indicator.Indicator{Kind: indicator.KindURL, Display: d}
-}

@@ -3,11 +3,14 @@ package guard
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/ipqsbot/ipqsbot/indicator"
 )
 
 // The reasons SkipReason returns.
@@ -76,7 +79,38 @@ func ValidateDomain(s string) (string, error) {
 	if !validHostName(d) {
 		return "", fmt.Errorf("invalid domain %q: want a host name such as example.com or *.example.com", s)
 	}
+	if !strings.Contains(d, ".") {
+		return "", fmt.Errorf("invalid domain %q: a top-level domain alone would match every name under it; want a domain such as example.com", s)
+	}
 	return d, nil
+}
+
+// Check returns ind with Skipped set when the policy keeps its host from
+// IPQS. An indicator already skipped is returned unchanged.
+func (p DomainPolicy) Check(ind indicator.Indicator) indicator.Indicator {
+	if ind.Skipped == "" {
+		if host := HostOf(ind); host != "" {
+			ind.Skipped = p.SkipReason(host)
+		}
+	}
+	return ind
+}
+
+// HostOf returns the host name of ind that the policy applies to: a URL's
+// host, a domain, or an email's domain; "" for IP addresses.
+func HostOf(ind indicator.Indicator) string {
+	switch ind.Kind {
+	case indicator.KindDomain:
+		return ind.Value
+	case indicator.KindEmail:
+		_, domain, _ := strings.Cut(ind.Value, "@")
+		return domain
+	case indicator.KindURL:
+		if u, err := url.Parse(ind.Value); err == nil {
+			return u.Hostname()
+		}
+	}
+	return ""
 }
 
 // validHostName reports whether d is a host name of at most 253 bytes in

@@ -3,6 +3,8 @@ package guard
 import (
 	"strings"
 	"testing"
+
+	"github.com/ipqsbot/ipqsbot/indicator"
 )
 
 func TestSkipReason(t *testing.T) {
@@ -88,7 +90,6 @@ func TestValidateDomain(t *testing.T) {
 		{"bücher.de", "bücher.de"},
 		{"xn--bcher-kva.de", "xn--bcher-kva.de"},
 		{"_dmarc.example.com", "_dmarc.example.com"},
-		{"corp", "corp"},
 		{"a-b.c-d.example", "a-b.c-d.example"},
 	}
 	for _, tt := range tests {
@@ -109,7 +110,7 @@ func TestValidateDomainInvalid(t *testing.T) {
 	for _, in := range []string{
 		"", "*", "*.", ".", "..", "https://example.com", "example.com/path", "example.com:443",
 		"user@example.com", "exa mple.com", "-example.com", "example-.com", "example..com",
-		"*.*.example.com", "ex*ample.com", long, tooLong, "10.0.0.1", "[2001:db8::1]", "2001:db8::1",
+		"*.*.example.com", "ex*ample.com", "corp", "com", long, tooLong, "10.0.0.1", "[2001:db8::1]", "2001:db8::1",
 	} {
 		_, err := ValidateDomain(in)
 		if err == nil {
@@ -131,6 +132,26 @@ func TestValidatedDomainsMatch(t *testing.T) {
 		policy := DomainPolicy{Never: []string{d}}
 		if got := policy.SkipReason("www.example.org"); got != SkipNever {
 			t.Errorf("entry %q: SkipReason(www.example.org) = %q, want %q", entry, got, SkipNever)
+		}
+	}
+}
+
+func TestDomainPolicyCheck(t *testing.T) {
+	p := DomainPolicy{Never: []string{"corp.example.com"}}
+	tests := []struct {
+		ind  indicator.Indicator
+		want string
+	}{
+		{indicator.Indicator{Kind: indicator.KindURL, Value: "https://wiki.corp.example.com/x"}, SkipNever},
+		{indicator.Indicator{Kind: indicator.KindDomain, Value: "db.internal"}, SkipInternal},
+		{indicator.Indicator{Kind: indicator.KindEmail, Value: "a@files.slack.com"}, SkipSlack},
+		{indicator.Indicator{Kind: indicator.KindURL, Value: "https://evil.example.net/"}, ""},
+		{indicator.Indicator{Kind: indicator.KindIP, Value: "10.0.0.1", Skipped: "private address"}, "private address"},
+		{indicator.Indicator{Kind: indicator.KindIP, Value: "185.220.101.4"}, ""},
+	}
+	for _, tt := range tests {
+		if got := p.Check(tt.ind).Skipped; got != tt.want {
+			t.Errorf("Check(%s %q).Skipped = %q, want %q", tt.ind.Kind, tt.ind.Value, got, tt.want)
 		}
 	}
 }

@@ -32,10 +32,9 @@ type LimitConfig struct {
 	// PerMinute limits lookups across the workspace per minute
 	// (LOOKUP_LIMIT_PER_MINUTE). 0 means unlimited.
 	PerMinute int
-	// PerDay limits lookups across the workspace per day
-	// (LOOKUP_LIMIT_PER_DAY). 0 means unlimited. It is a bucket of PerDay
-	// lookups refilled evenly over 24 hours, not a count that resets at
-	// midnight.
+	// PerDay limits lookups across the workspace per calendar day in UTC
+	// (LOOKUP_LIMIT_PER_DAY). 0 means unlimited. The count restarts at
+	// midnight UTC and when the process starts.
 	PerDay int
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time
@@ -70,7 +69,7 @@ func (e *LimitError) UserMessage() string {
 	default:
 		who, setting = "The workspace has", "LOOKUP_LIMIT_PER_MINUTE"
 	}
-	return fmt.Sprintf("%s reached the limit of %s IPQualityScore lookups (%s). Try again in %s; results already in the cache are still shown.",
+	return fmt.Sprintf("%s reached the limit of IPQualityScore lookups, %s (%s). Try again in %s; results already in the cache are still shown.",
 		who, e.Limit, setting, retryWords(e.RetryAfter))
 }
 
@@ -96,7 +95,7 @@ type Limiter struct {
 	// buckets or from none.
 	mu     sync.Mutex
 	minute *bucket
-	day    *bucket
+	day    *dayCount
 	// users maps a user ID to its element in lru, whose values are
 	// *userBucket, most recently used first.
 	users map[string]*list.Element
@@ -125,7 +124,7 @@ func NewLimiter(cfg LimitConfig) *Limiter {
 		l.minute = newBucket(Rate{N: cfg.PerMinute, Per: time.Minute}, start)
 	}
 	if cfg.PerDay > 0 {
-		l.day = newBucket(Rate{N: cfg.PerDay, Per: Day}, start)
+		l.day = &dayCount{limit: cfg.PerDay, start: utcDay(start)}
 	}
 	return l
 }
@@ -185,9 +184,6 @@ func (l *Limiter) take(user string) error {
 	if l.minute != nil {
 		checks = append(checks, scoped{"minute", l.minute})
 	}
-	if l.day != nil {
-		checks = append(checks, scoped{"day", l.day})
-	}
 
 	var denied *LimitError
 	for _, c := range checks {
@@ -197,6 +193,12 @@ func (l *Limiter) take(user string) error {
 			denied = &LimitError{Scope: c.scope, Limit: c.b.rate.String(), RetryAfter: wait}
 		}
 	}
+	if l.day != nil {
+		l.day.roll(now)
+		if wait := l.day.wait(now); wait > 0 && (denied == nil || wait > denied.RetryAfter) {
+			denied = &LimitError{Scope: "day", Limit: fmt.Sprintf("%d per day (UTC)", l.day.limit), RetryAfter: wait}
+		}
+	}
 	if denied != nil {
 		return denied
 	}
@@ -204,7 +206,40 @@ func (l *Limiter) take(user string) error {
 	for _, c := range checks {
 		c.b.tokens--
 	}
+	if l.day != nil {
+		l.day.used++
+	}
 	return nil
+}
+
+// dayCount counts lookups per calendar day in UTC. The count starts at 0
+// at midnight UTC and when the process starts.
+type dayCount struct {
+	limit int
+	used  int
+	// start is midnight UTC of the day counted.
+	start time.Time
+}
+
+// roll starts a new count when now is on a later day than the count.
+func (d *dayCount) roll(now time.Time) {
+	if today := utcDay(now); today.After(d.start) {
+		d.start, d.used = today, 0
+	}
+}
+
+// wait returns how long until the next lookup is allowed, 0 when it is.
+func (d *dayCount) wait(now time.Time) time.Duration {
+	if d.used < d.limit {
+		return 0
+	}
+	return d.start.Add(Day).Sub(now)
+}
+
+// utcDay returns midnight UTC of the day of t. UTC days are all 24 hours
+// long, so truncating from Go's zero time, itself a UTC midnight, is exact.
+func utcDay(t time.Time) time.Time {
+	return t.UTC().Truncate(Day)
 }
 
 // userBucket returns the bucket of user, creating it full when missing.

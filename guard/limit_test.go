@@ -160,8 +160,9 @@ func TestLimiterWorkspaceLimits(t *testing.T) {
 		retry time.Duration
 	}{
 		{"per minute", LimitConfig{PerMinute: 3}, 3, "minute", "3 per minute", 20 * time.Second},
-		{"per day", LimitConfig{PerDay: 4}, 4, "day", "4 per day", 6 * time.Hour},
-		{"day under minute", LimitConfig{PerMinute: 10, PerDay: 2}, 2, "day", "2 per day", 12 * time.Hour},
+		// The fake clock starts at noon UTC, so the day count restarts in 12 h.
+		{"per day", LimitConfig{PerDay: 4}, 4, "day", "4 per day (UTC)", 12 * time.Hour},
+		{"day under minute", LimitConfig{PerMinute: 10, PerDay: 2}, 2, "day", "2 per day (UTC)", 12 * time.Hour},
 		{"user limit without user", LimitConfig{PerUser: Rate{N: 1, Per: time.Hour}, PerMinute: 2}, 2, "minute", "2 per minute", 30 * time.Second},
 	}
 	for _, tt := range tests {
@@ -207,8 +208,8 @@ func TestLimiterRetryAfterLongestWait(t *testing.T) {
 
 	lookupAs(t, looker, "U0ALICE", "203.0.113.1")
 	e := lookupAs(t, looker, "U0ALICE", "203.0.113.2")
-	if e == nil || e.Scope != "day" || e.RetryAfter != Day {
-		t.Errorf("error = %+v, want the day limit with retry after 24h", e)
+	if e == nil || e.Scope != "day" || e.RetryAfter != 12*time.Hour {
+		t.Errorf("error = %+v, want the day limit with retry at midnight UTC, 12 h away", e)
 	}
 }
 
@@ -353,7 +354,7 @@ func TestLimitErrorUserMessage(t *testing.T) {
 		err  LimitError
 		want []string
 	}{
-		{LimitError{Scope: "user", Limit: "30 per minute", RetryAfter: 1500 * time.Millisecond}, []string{"You have reached the limit of 30 per minute", "USER_LOOKUP_LIMIT", "Try again in 2 s"}},
+		{LimitError{Scope: "user", Limit: "30 per minute", RetryAfter: 1500 * time.Millisecond}, []string{"You have reached the limit of IPQualityScore lookups, 30 per minute", "USER_LOOKUP_LIMIT", "Try again in 2 s"}},
 		{LimitError{Scope: "minute", Limit: "300 per minute", RetryAfter: 90 * time.Second}, []string{"The workspace has", "LOOKUP_LIMIT_PER_MINUTE", "2 min"}},
 		{LimitError{Scope: "day", Limit: "1000 per day", RetryAfter: 150 * time.Minute}, []string{"LOOKUP_LIMIT_PER_DAY", "3 h"}},
 	}
@@ -364,5 +365,29 @@ func TestLimitErrorUserMessage(t *testing.T) {
 				t.Errorf("UserMessage() = %q, want it to contain %q", got, want)
 			}
 		}
+	}
+}
+
+func TestLimiterDayRestartsAtMidnightUTC(t *testing.T) {
+	clock := newFakeClock()
+	looker := NewLimiter(LimitConfig{PerDay: 2, Now: clock.Now}).Wrap(&countingLooker{})
+
+	for range 2 {
+		if e := lookupAs(t, looker, "", "203.0.113.1"); e != nil {
+			t.Fatalf("lookup limited: %v", e)
+		}
+	}
+	clock.Advance(11*time.Hour + 59*time.Minute)
+	if e := lookupAs(t, looker, "", "203.0.113.1"); e == nil {
+		t.Error("third lookup of the day succeeded")
+	}
+	clock.Advance(time.Minute)
+	for i := range 2 {
+		if e := lookupAs(t, looker, "", "203.0.113.1"); e != nil {
+			t.Errorf("lookup %d of the new day limited: %v", i+1, e)
+		}
+	}
+	if e := lookupAs(t, looker, "", "203.0.113.1"); e == nil {
+		t.Error("third lookup of the new day succeeded")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -103,13 +102,7 @@ func (h *Handler) autoEnrich(ctx context.Context, log *slog.Logger, from origin,
 // skipReason returns why ind is not sent to IPQS, or "": the indicator's own
 // reason, such as a private address, or the domain policy's.
 func (h *Handler) skipReason(ind indicator.Indicator) string {
-	if ind.Skipped != "" {
-		return ind.Skipped
-	}
-	if host := hostOf(ind); host != "" {
-		return h.cfg.Domains.SkipReason(host)
-	}
-	return ""
+	return h.cfg.Domains.Check(ind).Skipped
 }
 
 // lookupAll looks up every indicator that may be sent to IPQS, at most limit
@@ -150,10 +143,21 @@ func (h *Handler) lookupAll(ctx context.Context, log *slog.Logger, from origin, 
 			req := ipqs.Request{Kind: APIKind(ind.Kind), Value: value, Params: params}
 			res, err := h.cfg.Lookup.Lookup(ctx, req)
 			items[i].Result, items[i].Err = res, err
-			h.record(ctx, log, from, ind, res, err)
+			h.record(ctx, log, from, ind, value, res, err)
 		})
 	}
 	wg.Wait()
+
+	// A spend limit is personal: under a pasted link in a channel it is
+	// listed as a skip, not shown as the user's limit card.
+	if from.entry == audit.EntryAuto {
+		for i := range items {
+			if _, limited := errors.AsType[*guard.LimitError](items[i].Err); limited {
+				items[i].Err = nil
+				items[i].Indicator.Skipped = "lookup limit reached; ask with /ipqs later"
+			}
+		}
+	}
 	return items
 }
 
@@ -173,9 +177,15 @@ func (h *Handler) sendValue(ind indicator.Indicator, auto bool) (string, []strin
 	return value, removed
 }
 
-// record logs and audits the outcome of one lookup.
-func (h *Handler) record(ctx context.Context, log *slog.Logger, from origin, ind indicator.Indicator, res *ipqs.Result, err error) {
-	r := audit.Record{Kind: string(ind.Kind), Indicator: ind.Redacted()}
+// record logs and audits the outcome of one lookup of ind, sent to IPQS as
+// sent. The audit record names the indicator as sent, so that a query left
+// out of an unasked lookup is not written down either.
+func (h *Handler) record(ctx context.Context, log *slog.Logger, from origin, ind indicator.Indicator, sent string, res *ipqs.Result, err error) {
+	shown := ind.Redacted()
+	if ind.Kind == indicator.KindURL {
+		shown = sent
+	}
+	r := audit.Record{Kind: string(ind.Kind), Indicator: shown}
 	if err != nil {
 		outcome := audit.OutcomeError
 		if _, limited := errors.AsType[*guard.LimitError](err); limited {
@@ -199,23 +209,6 @@ func (h *Handler) audit(ctx context.Context, from origin, r audit.Record) {
 	}
 	r.Team, r.Channel, r.User, r.Entry = from.team, from.channel, from.user, from.entry
 	h.cfg.Audit.Lookup(ctx, r)
-}
-
-// hostOf returns the host name of ind that the domain policy applies to, or
-// "" for IP addresses.
-func hostOf(ind indicator.Indicator) string {
-	switch ind.Kind {
-	case indicator.KindDomain:
-		return ind.Value
-	case indicator.KindEmail:
-		_, domain, _ := strings.Cut(ind.Value, "@")
-		return domain
-	case indicator.KindURL:
-		if u, err := url.Parse(ind.Value); err == nil {
-			return u.Hostname()
-		}
-	}
-	return ""
 }
 
 // APIKind returns the IPQS API that checks indicators of kind k. Bare

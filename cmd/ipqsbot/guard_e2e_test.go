@@ -317,13 +317,13 @@ func TestGuardAuditLog(t *testing.T) {
 	h.commandAs("U0AUDITED", "185.220.101.4")
 	h.shutdown()
 
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	assertNoSecrets(t, "audit log", string(data))
 	var records []map[string]any
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	for sc.Scan() {
 		var r map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
@@ -411,5 +411,20 @@ func TestGuardBadInputAnswered(t *testing.T) {
 	}
 	if p := h.paste("C0CHANNEL", big); p == nil {
 		t.Error("40,000-character message not answered")
+	}
+}
+
+func TestGuardLimitUnderPastedLinkIsNotPersonal(t *testing.T) {
+	h := startBot(t, map[string]string{"USER_LOOKUP_LIMIT": "1/m"})
+
+	p := h.paste("C0CHANNEL", "https://phish.example.com/one and https://phish.example.com/two")
+	if p == nil {
+		t.Fatal("pasted links not enriched")
+	}
+	if !strings.Contains(card(*p), "lookup limit reached") {
+		t.Errorf("the link past the limit is not listed as not looked up:\n%s", card(*p))
+	}
+	if strings.Contains(card(*p), "USER_LOOKUP_LIMIT") || strings.Contains(card(*p), "You have reached") {
+		t.Errorf("a user's limit card was posted in the channel thread:\n%s", card(*p))
 	}
 }

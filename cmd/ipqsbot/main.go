@@ -61,8 +61,6 @@ func run(ctx context.Context, args []string, env config.Lookup, stdin io.Reader,
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "extract":
-		return runExtract(args, stdin, stdout, stderr)
 	}
 
 	env, err := config.WithDotEnv(env, ".env", func(path string) (map[string]string, error) { return godotenv.Read(path) })
@@ -80,6 +78,8 @@ func run(ctx context.Context, args []string, env config.Lookup, stdin io.Reader,
 		return runBot(ctx, env, stderr)
 	case "lookup":
 		return runLookup(ctx, args, env, stdout, stderr)
+	case "extract":
+		return runExtract(args, env, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ipqsbot: unknown command %q\n\n%s", sub, usage)
 	return exitUsage

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -30,7 +31,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 
 	auditLog, err := openAudit(cfg.AuditLog, stderr)
 	if err != nil {
-		log.Error("start failed: check AUDIT_LOG", "err", err)
+		log.Error("start failed: AUDIT_LOG must be stderr, stdout, or the path of a file the bot can append to, such as /var/log/ipqsbot/audit.jsonl", "err", err)
 		return exitFailure
 	}
 	defer auditLog.Close()
@@ -68,8 +69,13 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	}
 	log.Info("starting", "bot_user_id", id.UserID, "bot_id", id.BotID, "team_id", id.TeamID,
 		"auto_enrich_kinds", cfg.AutoEnrichKinds, "auto_enrich_off", cfg.AutoEnrichOff,
-		"auto_enrich_channels", cfg.AutoEnrichChannels, "allowed_users", len(cfg.AllowedUsers),
-		"allowed_usergroups", len(cfg.AllowedUsergroups), "audit_log", cfg.AuditLog)
+		"auto_enrich_channels", cfg.AutoEnrichChannels, "auto_enrich_shared_channels", cfg.AutoEnrichSharedChannels,
+		"max_indicators_auto", cfg.MaxIndicatorsAuto, "max_indicators_request", cfg.MaxIndicatorsRequest,
+		"allowed_users", cfg.AllowedUsers, "allowed_usergroups", cfg.AllowedUsergroups,
+		"allow_external_users", cfg.AllowExternalUsers, "user_lookup_limit", cfg.UserLookupLimit.String(),
+		"lookup_limit_per_minute", cfg.LookupLimitPerMinute, "lookup_limit_per_day", cfg.LookupLimitPerDay,
+		"admin_channel", cfg.AdminChannel, "credit_warn_at", fmt.Sprint(cfg.CreditWarnAt),
+		"never_lookup_domains", cfg.NeverLookupDomains, "audit_log", cfg.AuditLog)
 
 	var credits handlers.CreditObserver
 	if cfg.AdminChannel != "" {

@@ -102,9 +102,9 @@ const (
 // Forms of Slack IDs: an upper-case letter for the kind, then upper-case
 // letters and digits.
 var (
-	channelIDForm   = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
-	userIDForm      = regexp.MustCompile(`^[UW][A-Z0-9]{6,}$`)
-	usergroupIDForm = regexp.MustCompile(`^S[A-Z0-9]{6,}$`)
+	channelIDForm   = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	userIDForm      = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	usergroupIDForm = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
 // Lookup returns the value of an environment variable and whether it is set.
@@ -170,21 +170,21 @@ func Load(env Lookup, need Need) (*Config, error) {
 	if strings.EqualFold(r.get("AUTO_ENRICH_CHANNELS"), "none") {
 		cfg.AutoEnrichOff = true
 	} else {
-		cfg.AutoEnrichChannels = r.ids("AUTO_ENRICH_CHANNELS", channelIDForm, "channel IDs such as C0123ABCD (from the channel's details in Slack), or none")
+		cfg.AutoEnrichChannels = r.ids("AUTO_ENRICH_CHANNELS", channelIDForm, "a channel ID", "a comma-separated list of channel IDs such as C0123ABCD (from the channel's details in Slack), or none")
 	}
 	cfg.AutoEnrichSharedChannels = r.boolean("AUTO_ENRICH_SHARED_CHANNELS")
 	cfg.MaxIndicatorsAuto = r.positive("MAX_INDICATORS_AUTO", DefaultMaxIndicatorsAuto)
 	cfg.MaxIndicatorsRequest = r.positive("MAX_INDICATORS_REQUEST", DefaultMaxIndicatorsRequest)
 
-	cfg.AllowedUsers = r.ids("ALLOWED_USERS", userIDForm, "user IDs such as U0123ABCD (from a profile's ⋮ menu, Copy member ID)")
-	cfg.AllowedUsergroups = r.ids("ALLOWED_USERGROUPS", usergroupIDForm, "user-group IDs such as S0123ABCD")
+	cfg.AllowedUsers = r.ids("ALLOWED_USERS", userIDForm, "a user ID", "a comma-separated list of user IDs such as U0123ABCD (from a profile's ⋮ menu, Copy member ID)")
+	cfg.AllowedUsergroups = r.ids("ALLOWED_USERGROUPS", usergroupIDForm, "a user-group ID", "a comma-separated list of user-group IDs such as S0123ABCD")
 	cfg.AllowExternalUsers = r.boolean("ALLOW_EXTERNAL_USERS")
 
 	cfg.UserLookupLimit = r.rate("USER_LOOKUP_LIMIT", DefaultUserLookupLimit)
 	cfg.LookupLimitPerMinute = r.limit("LOOKUP_LIMIT_PER_MINUTE", DefaultLookupLimitPerMinute)
 	cfg.LookupLimitPerDay = r.limit("LOOKUP_LIMIT_PER_DAY", 0)
 
-	if ids := r.ids("ADMIN_CHANNEL", channelIDForm, "one channel ID such as C0123ABCD"); len(ids) > 1 {
+	if ids := r.ids("ADMIN_CHANNEL", channelIDForm, "a channel ID", "one channel ID such as C0123ABCD (from the channel's details in Slack)"); len(ids) > 1 {
 		r.fail("ADMIN_CHANNEL is invalid: give one channel ID such as C0123ABCD")
 	} else if len(ids) == 1 {
 		cfg.AdminChannel = ids[0]
@@ -192,8 +192,11 @@ func Load(env Lookup, need Need) (*Config, error) {
 	cfg.CreditWarnAt = r.thresholds("CREDIT_WARN_AT", DefaultCreditWarnAt)
 	cfg.NeverLookupDomains = r.domains("NEVER_LOOKUP_DOMAINS")
 	cfg.AuditLog = r.get("AUDIT_LOG")
-	if cfg.AuditLog == "" {
+	switch strings.ToLower(cfg.AuditLog) {
+	case "", "stderr":
 		cfg.AuditLog = "stderr"
+	case "stdout":
+		cfg.AuditLog = "stdout"
 	}
 
 	if len(r.errs) > 0 {
@@ -393,12 +396,13 @@ func (r *reader) kinds(name string, def []indicator.Kind) []indicator.Kind {
 	return kinds
 }
 
-// ids reads a list of Slack IDs of the given form.
-func (r *reader) ids(name string, form *regexp.Regexp, valid string) []string {
+// ids reads a list of Slack IDs of the given form; kind names one ID, such
+// as "a channel ID", and valid shows the whole value's form.
+func (r *reader) ids(name string, form *regexp.Regexp, kind, valid string) []string {
 	var ids []string
 	for _, item := range r.list(name) {
 		if !form.MatchString(item) {
-			r.fail("%s is invalid: %q is not an ID of the right kind; use a comma-separated list of %s", name, item, valid)
+			r.fail("%s is invalid: %q is not %s; use %s", name, item, kind, valid)
 			continue
 		}
 		if !slices.Contains(ids, item) {
@@ -489,4 +493,15 @@ func (r *reader) domains(name string) []string {
 		}
 	}
 	return domains
+}
+
+// NeverLookupDomains reads NEVER_LOOKUP_DOMAINS alone, for commands that
+// need no credentials.
+func NeverLookupDomains(env Lookup) ([]string, error) {
+	r := reader{env: env}
+	domains := r.domains("NEVER_LOOKUP_DOMAINS")
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return domains, nil
 }

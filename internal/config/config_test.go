@@ -112,14 +112,16 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad level", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL is invalid: \"verbose\"; use one of debug, info, warn, error"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT is invalid"},
 		{"bad kind", map[string]string{"AUTO_ENRICH_KINDS": "url,hash"}, "AUTO_ENRICH_KINDS is invalid: unknown kind \"hash\""},
-		{"bad channel id", map[string]string{"AUTO_ENRICH_CHANNELS": "C0123ABCD,#incidents"}, "AUTO_ENRICH_CHANNELS is invalid: \"#incidents\" is not an ID of the right kind; use a comma-separated list of channel IDs such as C0123ABCD"},
+		{"bad channel id", map[string]string{"AUTO_ENRICH_CHANNELS": "C0123ABCD,#incidents"}, "AUTO_ENRICH_CHANNELS is invalid: \"#incidents\" is not a channel ID; use a comma-separated list of channel IDs such as C0123ABCD"},
 		{"user id in usergroups", map[string]string{"ALLOWED_USERGROUPS": "U0123ABCD"}, "ALLOWED_USERGROUPS is invalid: \"U0123ABCD\""},
-		{"name in users", map[string]string{"ALLOWED_USERS": "@alice"}, "ALLOWED_USERS is invalid: \"@alice\" is not an ID of the right kind; use a comma-separated list of user IDs such as U0123ABCD"},
+		{"name in users", map[string]string{"ALLOWED_USERS": "@alice"}, "ALLOWED_USERS is invalid: \"@alice\" is not a user ID; use a comma-separated list of user IDs such as U0123ABCD"},
 		{"bad bool", map[string]string{"ALLOW_EXTERNAL_USERS": "yes please"}, "ALLOW_EXTERNAL_USERS is invalid: \"yes please\"; use true or false"},
 		{"zero max", map[string]string{"MAX_INDICATORS_AUTO": "0"}, "MAX_INDICATORS_AUTO is invalid: \"0\"; use a whole number of 1 or more, such as 10"},
 		{"bad user limit", map[string]string{"USER_LOOKUP_LIMIT": "30 per minute"}, "USER_LOOKUP_LIMIT is invalid"},
 		{"negative minute limit", map[string]string{"LOOKUP_LIMIT_PER_MINUTE": "-5"}, "LOOKUP_LIMIT_PER_MINUTE is invalid: \"-5\"; use a whole number such as 300, or 0 or unlimited"},
 		{"two admin channels", map[string]string{"ADMIN_CHANNEL": "C0123ABCD,C0456EFGH"}, "ADMIN_CHANNEL is invalid: give one channel ID"},
+		{"admin channel name", map[string]string{"ADMIN_CHANNEL": "#security"}, "ADMIN_CHANNEL is invalid: \"#security\" is not a channel ID; use one channel ID such as C0123ABCD"},
+		{"lower-case channel id", map[string]string{"AUTO_ENRICH_CHANNELS": "c0123abcd"}, "is not a channel ID"},
 		{"bad warn level", map[string]string{"CREDIT_WARN_AT": "20%,lots"}, "CREDIT_WARN_AT is invalid"},
 		{"bad never domain", map[string]string{"NEVER_LOOKUP_DOMAINS": "corp.example.com,not a domain"}, "NEVER_LOOKUP_DOMAINS is invalid"},
 	}
@@ -249,6 +251,7 @@ func TestLoadGuardSettings(t *testing.T) {
 	env["CREDIT_WARN_AT"] = "10%, 2000"
 	env["NEVER_LOOKUP_DOMAINS"] = "Corp.Example.COM., *.intra.example.net"
 	env["AUDIT_LOG"] = "/var/log/ipqsbot/audit.jsonl"
+	env["AUTO_ENRICH_SHARED_CHANNELS"] = "TRUE"
 
 	cfg, err := Load(envOf(env), NeedAll)
 	if err != nil {
@@ -271,5 +274,13 @@ func TestLoadGuardSettings(t *testing.T) {
 	}
 	if cfg.AuditLog != "/var/log/ipqsbot/audit.jsonl" {
 		t.Errorf("AuditLog = %q", cfg.AuditLog)
+	}
+	if !cfg.AutoEnrichSharedChannels {
+		t.Error("AUTO_ENRICH_SHARED_CHANNELS=TRUE not read as true")
+	}
+
+	env["AUDIT_LOG"] = "STDOUT"
+	if cfg, err := Load(envOf(env), NeedAll); err != nil || cfg.AuditLog != "stdout" {
+		t.Errorf("AUDIT_LOG=STDOUT read as %q, %v; want stdout", cfg.AuditLog, err)
 	}
 }
