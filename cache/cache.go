@@ -1,5 +1,7 @@
 // Package cache keeps IPQualityScore results in memory for a time per lookup
 // kind, and collapses concurrent lookups of one indicator into one call.
+// With a Shared tier, such as Redis, several processes share the results and
+// make one call per indicator between them.
 package cache
 
 import (
@@ -26,9 +28,19 @@ type Config struct {
 	// TTL is how long a result of each kind is kept. A kind that is missing
 	// or 0 is not cached.
 	TTL map[ipqs.Kind]time.Duration
-	// MaxEntries bounds the number of results kept; 0 means
+	// MaxEntries bounds the number of results kept in memory; 0 means
 	// DefaultMaxEntries. At the bound, the oldest entry is evicted.
 	MaxEntries int
+
+	// Shared, when set, is a second tier behind the memory that other
+	// processes read and write too; nil keeps results in this process only.
+	Shared Shared
+	// LockTTL is how long one process may hold the shared lock of an
+	// indicator while it calls IPQS; 0 means DefaultLockTTL.
+	LockTTL time.Duration
+	// PollInterval is how often a process that waits for another's call
+	// reads the shared tier; 0 means DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 // Cache is a Looker that serves repeated lookups from memory. Only
@@ -40,6 +52,10 @@ type Cache struct {
 	max   int
 	store *gocache.Cache
 	group singleflight.Group
+
+	shared  Shared
+	lockTTL time.Duration
+	poll    time.Duration
 
 	mu sync.Mutex
 	// order holds keys in insertion order, as a ring of max slots, so the
@@ -56,18 +72,30 @@ func New(next Looker, cfg Config) *Cache {
 	if maxEntries <= 0 {
 		maxEntries = DefaultMaxEntries
 	}
-	return &Cache{
-		next:  next,
-		ttl:   cfg.TTL,
-		max:   maxEntries,
-		store: gocache.New(gocache.NoExpiration, 10*time.Minute),
-		order: make([]string, 0, min(maxEntries, 1024)),
+	c := &Cache{
+		next:    next,
+		ttl:     cfg.TTL,
+		max:     maxEntries,
+		store:   gocache.New(gocache.NoExpiration, 10*time.Minute),
+		order:   make([]string, 0, min(maxEntries, 1024)),
+		shared:  cfg.Shared,
+		lockTTL: cfg.LockTTL,
+		poll:    cfg.PollInterval,
 	}
+	if c.lockTTL <= 0 {
+		c.lockTTL = DefaultLockTTL
+	}
+	if c.poll <= 0 {
+		c.poll = DefaultPollInterval
+	}
+	return c
 }
 
-// Lookup returns a cached result for req when one is fresh, and otherwise
-// calls the next Looker once however many goroutines ask at the same time.
-// A cached result has Cached set and keeps the FetchedAt of the IPQS answer.
+// Lookup returns a fresh cached result for req, from memory or else from
+// the shared tier. Otherwise it calls the next Looker once for all the
+// goroutines that ask at the same time, and with a shared tier once for all
+// the processes. A result that this call did not fetch from IPQS has Cached
+// set and keeps the FetchedAt of the IPQS response.
 func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
 	key := Key(req)
 	if res, ok := c.get(key); ok {
@@ -82,12 +110,11 @@ func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, err
 		if res, ok := c.get(key); ok {
 			return res, nil
 		}
-		res, err := c.next.Lookup(context.WithoutCancel(ctx), req)
-		if err != nil {
-			return nil, err
+		flight := context.WithoutCancel(ctx)
+		if c.shared != nil && c.ttl[req.Kind] > 0 {
+			return c.fetchShared(flight, key, req)
 		}
-		c.put(key, req.Kind, res)
-		return res, nil
+		return c.fetch(flight, key, req, "")
 	})
 
 	select {
@@ -125,8 +152,26 @@ func (c *Cache) get(key string) (*ipqs.Result, bool) {
 	return &res, true
 }
 
+// fetch calls IPQS and keeps a complete result in memory and, when
+// sharedKey is not empty, in the shared tier.
+func (c *Cache) fetch(ctx context.Context, key string, req ipqs.Request, sharedKey string) (*ipqs.Result, error) {
+	res, err := c.next.Lookup(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	c.put(key, req.Kind, res)
+	if sharedKey != "" {
+		c.setShared(ctx, sharedKey, req.Kind, res)
+	}
+	return res, nil
+}
+
 func (c *Cache) put(key string, kind ipqs.Kind, res *ipqs.Result) {
-	ttl := c.ttl[kind]
+	c.putFor(key, res, c.ttl[kind])
+}
+
+// putFor keeps res in memory for ttl.
+func (c *Cache) putFor(key string, res *ipqs.Result, ttl time.Duration) {
 	if ttl <= 0 || !complete(res) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/ipqsbot/ipqsbot/bot"
@@ -15,6 +16,7 @@ import (
 	"github.com/ipqsbot/ipqsbot/internal/config"
 	"github.com/ipqsbot/ipqsbot/internal/dedupe"
 	"github.com/ipqsbot/ipqsbot/internal/logging"
+	"github.com/ipqsbot/ipqsbot/internal/redisstore"
 	"github.com/ipqsbot/ipqsbot/ipqs"
 )
 
@@ -27,7 +29,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	log := logging.New(stderr, cfg.LogFormat, cfg.LogLevel, cfg.SlackAppToken, cfg.SlackBotToken, cfg.IPQSKey)
+	log := logging.New(stderr, cfg.LogFormat, cfg.LogLevel, cfg.SlackAppToken, cfg.SlackBotToken, cfg.IPQSKey, cfg.RedisURL)
 
 	auditLog, err := openAudit(cfg.AuditLog, stderr)
 	if err != nil {
@@ -46,8 +48,22 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		PerMinute: cfg.LookupLimitPerMinute,
 		PerDay:    cfg.LookupLimitPerDay,
 	})
+	cacheCfg := cache.Config{TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries}
+	var deduper handlers.Deduper = dedupe.NewMemory(dedupe.DefaultTTL)
+	if !cfg.RedisURL.IsZero() {
+		store, err := openRedis(ctx, cfg, log)
+		if err != nil {
+			log.Error("start failed: check REDIS_URL", "err", err)
+			return exitFailure
+		}
+		defer store.Close()
+		cacheCfg.Shared = store
+		deduper = store
+	} else {
+		log.Info("shared state: in process memory; set REDIS_URL to share the cache and de-duplication across replicas")
+	}
 	// The limits sit behind the cache, so cache hits never count.
-	lookups := cache.New(limits.Wrap(client), cache.Config{TTL: cfg.CacheTTL})
+	lookups := cache.New(limits.Wrap(client), cacheCfg)
 
 	b, err := bot.New(bot.Config{
 		AppToken: cfg.SlackAppToken,
@@ -89,7 +105,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		Lookup:  lookups,
 		Account: client,
 		Reply:   b.Replier(),
-		Dedupe:  dedupe.NewMemory(dedupe.DefaultTTL),
+		Dedupe:  deduper,
 		Logger:  log.With("component", "handlers"),
 		Access: guard.NewAccess(guard.AccessConfig{
 			AllowedUsers:       cfg.AllowedUsers,
@@ -116,6 +132,29 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// redisPingTimeout bounds the start-up check of Redis.
+const redisPingTimeout = 5 * time.Second
+
+// openRedis returns the store at REDIS_URL. Redis that does not respond at
+// start is no error, because the bot runs on its own memory until Redis
+// responds, and the store logs when it does.
+func openRedis(ctx context.Context, cfg *config.Config, log *slog.Logger) (*redisstore.Store, error) {
+	store, err := redisstore.New(redisstore.Config{
+		URL:     cfg.RedisURL.Reveal(),
+		SeenTTL: dedupe.DefaultTTL,
+		Logger:  log.With("component", "redis"),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+	err = store.Ping(pingCtx)
+	cancel()
+	log.Info("shared state: redis", "redis_url", cfg.RedisURLRedacted, "reachable", err == nil)
+	return store, nil
 }
 
 // openAudit opens the audit log; "stderr" shares the process's stderr, so

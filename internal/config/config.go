@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ipqsbot/ipqsbot/cache"
 	"github.com/ipqsbot/ipqsbot/guard"
 	"github.com/ipqsbot/ipqsbot/indicator"
 	"github.com/ipqsbot/ipqsbot/internal/secret"
@@ -43,6 +46,14 @@ type Config struct {
 
 	// CacheTTL is how long a result is kept, by lookup API.
 	CacheTTL map[ipqs.Kind]time.Duration
+	// CacheMaxEntries bounds the results kept in process memory.
+	CacheMaxEntries int
+
+	// RedisURL, when set, is the redis:// or rediss:// URL of the store
+	// that replicas share; it may hold a password. RedisURLRedacted is the
+	// same URL with the password hidden, for logs.
+	RedisURL         secret.Value
+	RedisURLRedacted string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -163,6 +174,8 @@ func Load(env Lookup, need Need) (*Config, error) {
 	cfg.CacheTTL[ipqs.KindIP] = r.duration("CACHE_TTL_IP", ttl)
 	cfg.CacheTTL[ipqs.KindURL] = r.duration("CACHE_TTL_URL", ttl)
 	cfg.CacheTTL[ipqs.KindEmail] = r.duration("CACHE_TTL_EMAIL", ttl)
+	cfg.CacheMaxEntries = r.positive("CACHE_MAX_ENTRIES", cache.DefaultMaxEntries)
+	cfg.RedisURL, cfg.RedisURLRedacted = r.redisURL("REDIS_URL")
 
 	cfg.LogLevel = r.logLevel("LOG_LEVEL")
 	cfg.LogFormat = r.oneOf("LOG_FORMAT", "json", []string{"json", "text"})
@@ -311,6 +324,38 @@ func (r *reader) apiURL(name, def string) string {
 		v += "/"
 	}
 	return v
+}
+
+// redisURL reads a Redis URL in the form go-redis's ParseURL accepts. The
+// error shows the value only with its password hidden.
+func (r *reader) redisURL(name string) (secret.Value, string) {
+	v := r.get(name)
+	if v == "" {
+		return secret.Value{}, ""
+	}
+
+	const valid = "redis://[:password@]host:port/db such as redis://127.0.0.1:6379/0, or rediss://… for TLS"
+	u, err := url.Parse(v)
+	if err != nil {
+		r.fail("%s is invalid: the value is not a URL; use %s", name, valid)
+		return secret.Value{}, ""
+	}
+	shown := u.Redacted()
+	if _, err := redis.ParseURL(v); err != nil {
+		r.fail("%s is invalid: %q: %s; use %s", name, shown, redactURLError(err, u), valid)
+		return secret.Value{}, ""
+	}
+	return secret.New(v), shown
+}
+
+// redactURLError returns err's text without the password of u, in case
+// the parser quoted it.
+func redactURLError(err error, u *url.URL) string {
+	msg := err.Error()
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback address.

@@ -284,3 +284,67 @@ func TestLoadGuardSettings(t *testing.T) {
 		t.Errorf("AUDIT_LOG=STDOUT read as %q, %v; want stdout", cfg.AuditLog, err)
 	}
 }
+
+func TestLoadRedisAndCacheSize(t *testing.T) {
+	cfg, err := Load(envOf(validEnv()), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !cfg.RedisURL.IsZero() || cfg.RedisURLRedacted != "" {
+		t.Errorf("RedisURL set without REDIS_URL: %q", cfg.RedisURLRedacted)
+	}
+	if cfg.CacheMaxEntries != 100_000 {
+		t.Errorf("CacheMaxEntries = %d, want 100000", cfg.CacheMaxEntries)
+	}
+
+	env := validEnv()
+	env["REDIS_URL"] = "rediss://:pw-7c1e@cache.example:6380/2"
+	env["CACHE_MAX_ENTRIES"] = "5000"
+	cfg, err = Load(envOf(env), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.RedisURL.Reveal() != env["REDIS_URL"] {
+		t.Errorf("RedisURL = %q, want %q", cfg.RedisURL.Reveal(), env["REDIS_URL"])
+	}
+	if strings.Contains(cfg.RedisURLRedacted, "pw-7c1e") || !strings.Contains(cfg.RedisURLRedacted, "cache.example:6380") {
+		t.Errorf("RedisURLRedacted = %q, want the host without the password", cfg.RedisURLRedacted)
+	}
+	if cfg.CacheMaxEntries != 5000 {
+		t.Errorf("CacheMaxEntries = %d, want 5000", cfg.CacheMaxEntries)
+	}
+}
+
+func TestLoadInvalidRedisURL(t *testing.T) {
+	for _, value := range []string{
+		"http://:pw-7c1e@127.0.0.1:6379/0",
+		"redis://:pw-7c1e@127.0.0.1:6379/notadb",
+		"127.0.0.1:6379",
+	} {
+		env := validEnv()
+		env["REDIS_URL"] = value
+		_, err := Load(envOf(env), NeedAll)
+		if err == nil {
+			t.Errorf("REDIS_URL=%s: Load accepted it", value)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "REDIS_URL is invalid") || !strings.Contains(msg, "redis://127.0.0.1:6379/0") {
+			t.Errorf("REDIS_URL=%s: error %q does not name the variable and a valid form", value, msg)
+		}
+		if strings.Contains(msg, "pw-7c1e") {
+			t.Errorf("REDIS_URL=%s: error contains the password: %q", value, msg)
+		}
+	}
+}
+
+func TestLoadInvalidCacheMaxEntries(t *testing.T) {
+	for _, value := range []string{"0", "-5", "lots"} {
+		env := validEnv()
+		env["CACHE_MAX_ENTRIES"] = value
+		_, err := Load(envOf(env), NeedAll)
+		if err == nil || !strings.Contains(err.Error(), "CACHE_MAX_ENTRIES is invalid") {
+			t.Errorf("CACHE_MAX_ENTRIES=%s: err = %v, want it named as invalid", value, err)
+		}
+	}
+}
