@@ -60,6 +60,7 @@ func hostileInputs() map[string]string {
 		"quotes":       "'http://a.com/" + strings.Repeat("'", n),
 		"zero_width":   strings.Repeat("a\u200D", n/4),
 		"path_schemes": "http://a.com/" + strings.Repeat("http//a", n/7),
+		"apostrophes":  strings.Repeat("a'", n/4) + strings.Repeat("a'a@a.com ", n/20),
 	}
 }
 

@@ -26,9 +26,9 @@ type extractCase struct {
 // meet on purpose, with the reason.
 var knownWrong = map[string]string{}
 
-func loadCases(t *testing.T) []extractCase {
+func loadCases(t *testing.T, path string) []extractCase {
 	t.Helper()
-	f, err := os.Open("testdata/extract.jsonl")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func loadCases(t *testing.T) []extractCase {
 		}
 		var c extractCase
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("testdata/extract.jsonl: %v", err)
+			t.Fatalf("%s: %v", path, err)
 		}
 		cases = append(cases, c)
 	}
@@ -92,7 +92,18 @@ func comparableSet(k Kind, values []string) []string {
 }
 
 func TestExtractCases(t *testing.T) {
-	for _, c := range loadCases(t) {
+	runCases(t, loadCases(t, "testdata/extract.jsonl"))
+}
+
+// TestExtractVariants runs testdata/variants.jsonl: for each rule of the
+// package doc, forms and contexts that testdata/extract.jsonl does not have.
+func TestExtractVariants(t *testing.T) {
+	runCases(t, loadCases(t, "testdata/variants.jsonl"))
+}
+
+func runCases(t *testing.T, cases []extractCase) {
+	t.Helper()
+	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			if reason, ok := knownWrong[c.ID]; ok {
 				t.Skipf("expected value judged wrong: %s", reason)

@@ -149,7 +149,7 @@ func (s *scanner) scanURL(start, sep, end int) (int, bool) {
 	for a < end && (isHostByte(s.text[a]) || strings.IndexByte(".:@[]%", s.text[a]) >= 0) {
 		a++
 	}
-	if _, err := splitURL(string(s.text[start:trimURLEnd(s.text, start, a)]), true); err != nil {
+	if _, err := splitURL(s.urlText(start, sep, trimURLEnd(s.text, start, a)), true); err != nil {
 		return 0, false
 	}
 
@@ -160,12 +160,26 @@ func (s *scanner) scanURL(start, sep, end int) (int, bool) {
 	}
 	urlEnd = trimURLEnd(s.text, start, urlEnd)
 
-	u, err := splitURL(string(s.text[start:urlEnd]), true)
+	u, err := splitURL(s.urlText(start, sep, urlEnd), true)
 	if err != nil {
 		return 0, false
 	}
 	s.add(u.indicator())
 	return urlEnd, true
+}
+
+// urlText returns text[start:end], the URL whose "://" is at sep, with a
+// defang spelling of its scheme replaced by the scheme. Refanging leaves
+// such a scheme when a letter or digit is glued to its front ("0meow://"),
+// and the URL's value must not depend on that neighbour.
+func (s *scanner) urlText(start, sep, end int) string {
+	scheme := lowerASCII(string(s.text[start:sep]))
+	for _, w := range schemeWords {
+		if w.word == scheme {
+			return w.scheme + string(s.text[sep:end])
+		}
+	}
+	return string(s.text[start:end])
 }
 
 // pathEnd returns where the path that starts at a ends. A comma ends it

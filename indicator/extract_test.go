@@ -141,7 +141,8 @@ func TestExtractForms(t *testing.T) {
 		{"host not repeated as domain", "https://evil.com/a and evil.com", []found{
 			{KindURL, "https://evil.com/a", ""}, {KindDomain, "evil.com", ""}}},
 		{"idn nfc lower", "https://BÜCHER.de/x", []found{{KindURL, "https://bücher.de/x", ""}}},
-		{"punycode equals unicode", "xn--bcher-kva.de and bücher.de", []found{{KindDomain, "xn--bcher-kva.de", ""}}},
+		{"punycode equals unicode", "xn--bcher-kva.de and bücher.de", []found{{KindDomain, "bücher.de", ""}}},
+		{"punycode value in unicode", "hxxps://xn--e1afmkfd[.]xn--p1ai/login", []found{{KindURL, "https://пример.рф/login", ""}}},
 		{"email case-insensitive", "Bob@Example.com bob@example.com", []found{{KindEmail, "Bob@example.com", ""}}},
 		{"spaced at sign", "write to bob @ example.com", []found{{KindEmail, "bob@example.com", ""}}},
 		{"defanged slashes", "hxxps:[/][/]x.example.net[/]a", []found{{KindURL, "https://x.example.net/a", ""}}},
@@ -235,6 +236,9 @@ func TestExtractVersionStrings(t *testing.T) {
 		{"netstat address and port", "10.1.1.117.4222", []found{{KindIP, "10.1.1.117", SkipPrivate}}},
 		{"netstat three-digit port", "93.184.216.34.443", []found{{KindIP, "93.184.216.34", ""}}},
 		{"plain address after version", "1.2.3.4.5 then 8.8.8.8", []found{{KindIP, "8.8.8.8", ""}}},
+		{"octal-looking octet read as decimal", "from 0177.0.0.1", []found{{KindIP, "177.0.0.1", ""}}},
+		{"four digits without a leading zero", "from 1177.0.0.1", nil},
+		{"five digits with leading zeros", "from 00177.0.0.1", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkExtract(t, tt.text, tt.want) })

@@ -42,6 +42,9 @@ func FuzzExtract(f *testing.F) {
 			if got := refangString(in.Display); comparable(in.Kind, got) != comparable(in.Kind, in.Value) {
 				t.Fatalf("display %q refangs to %q, want %q", in.Display, got, in.Value)
 			}
+			if host := valueHost(in); host != unicodeHost(host) {
+				t.Fatalf("value %q has a host in punycode, want Unicode", in.Value)
+			}
 			if strings.ContainsAny(in.Value, " \n\t") {
 				t.Fatalf("value %q contains a blank", in.Value)
 			}

@@ -23,27 +23,6 @@ var knownTLDs = func() map[string]bool {
 	return set
 }()
 
-// fileTLDs are TLDs from xurls' lists that chat uses far more often as file
-// extensions, code members or local names. A plain bare name ending in one
-// is not taken as a domain.
-var fileTLDs = map[string]bool{
-	"zip": true, "mov": true, "py": true, "sh": true, "rs": true, "md": true,
-	"pl": true, "ps": true, "so": true, "java": true, "cc": true, "cab": true,
-	"name": true, "exit": true, "local": true, "localhost": true, "bit": true,
-}
-
-// codeWords are identifiers that, as the first of two labels, mark a plain
-// name as a method call or field access (logger.info, user.name).
-var codeWords = map[string]bool{
-	"log": true, "logger": true, "logging": true, "console": true, "self": true,
-	"this": true, "os": true, "sys": true, "math": true, "json": true,
-	"window": true, "document": true, "req": true, "res": true, "err": true,
-	"ctx": true, "obj": true, "fmt": true, "np": true, "pd": true, "plt": true,
-	"config": true, "settings": true, "args": true,
-	"module": true, "exports": true, "process": true, "util": true,
-	"utils": true, "cmd": true,
-}
-
 // isKnownTLD reports whether label (lower-case, Unicode or punycode) is in
 // xurls' TLD list.
 func isKnownTLD(label string) bool {
@@ -113,7 +92,32 @@ func normalizeHost(host string, anyTLD bool) (string, bool) {
 	if _, err := idna.Punycode.ToASCII(host); err != nil {
 		return "", false
 	}
-	return host, true
+	return unicodeHost(host), true
+}
+
+// unicodeHost returns host with each punycode label decoded, so that a name
+// has one Value whichever form it was written in. A label stays in
+// punycode when its decoded form would not encode back to it or holds
+// runes that a label cannot have.
+func unicodeHost(host string) string {
+	if !strings.Contains(host, "xn--") {
+		return host
+	}
+	labels := strings.Split(host, ".")
+	for i, label := range labels {
+		if !strings.HasPrefix(label, "xn--") {
+			continue
+		}
+		u, err := idna.Punycode.ToUnicode(label)
+		if err != nil || u == label || !validLabel(u) || norm.NFC.String(strings.ToLower(u)) != u {
+			continue
+		}
+		if back, err := idna.Punycode.ToASCII(u); err != nil || back != label {
+			continue
+		}
+		labels[i] = u
+	}
+	return strings.Join(labels, ".")
 }
 
 func validLabel(label string) bool {
@@ -197,48 +201,4 @@ func mixesScripts(host string) bool {
 		seen = script
 	}
 	return false
-}
-
-// plausiblePlainHost applies the extra checks for a name that was neither
-// defanged nor written with a scheme: raw is the name as written, next the
-// character after it.
-func plausiblePlainHost(raw, host string, next byte) bool {
-	if next == '(' {
-		return false
-	}
-	tld := lastLabel(host)
-	if fileTLDs[tld] {
-		return false
-	}
-
-	labels := strings.Split(strings.TrimSuffix(raw, "."), ".")
-	if strings.Count(host, ".") == 1 && codeWords[strings.ToLower(labels[0])] {
-		return false
-	}
-	for i, label := range labels {
-		if i > 0 && isCamelOrTitle(label, i == len(labels)-1) {
-			return false
-		}
-	}
-	return true
-}
-
-// isCamelOrTitle reports whether label reads like an identifier or a word
-// that starts a sentence: an upper-case letter after a lower-case one or,
-// for the top-level label, any mix of cases.
-func isCamelOrTitle(label string, top bool) bool {
-	hasUpper, hasLower := false, false
-	for i := 0; i < len(label); i++ {
-		c := label[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			if hasLower {
-				return true
-			}
-			hasUpper = true
-		case 'a' <= c && c <= 'z':
-			hasLower = true
-		}
-	}
-	return top && hasUpper && hasLower
 }

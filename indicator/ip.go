@@ -6,9 +6,14 @@ import (
 	"strings"
 )
 
+// maxOctetDigits bounds an octet with leading zeros: three digits padded
+// with one more zero, as in the octal-looking 0177.
+const maxOctetDigits = 4
+
 // parseIPv4 reads a dotted-quad IPv4 address. Unlike netip it accepts
-// leading zeros and reads such octets as decimal (074 is 74), because that
-// is how analysts mean them. It rejects hex and integer forms.
+// leading zeros and reads such octets as decimal (074 and 0177 are 74 and
+// 177), because that is how zero-padded logs and analysts mean them. It
+// rejects hex and integer forms.
 func parseIPv4(s string) (netip.Addr, bool) {
 	var octets [4]byte
 	for i := range 4 {
@@ -19,7 +24,7 @@ func parseIPv4(s string) (netip.Addr, bool) {
 			return netip.Addr{}, false
 		}
 		part := s[:end]
-		if part == "" || len(part) > 3 {
+		if part == "" || len(part) > maxOctetDigits || len(part) == maxOctetDigits && part[0] != '0' {
 			return netip.Addr{}, false
 		}
 		n := 0

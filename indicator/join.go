@@ -1,5 +1,10 @@
 package indicator
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // joinSpelledOut undoes the defang styles that use blanks, which are
 // ambiguous in prose: "a AT b.com", "a @ b.com" and "b dot com". Each is
 // joined only where the result is an email address, a host name with a known
@@ -29,14 +34,14 @@ func joinSpelledOut(r refanged) refanged {
 				n = 1
 			}
 			k := skipAllBlanks(in, j+n)
-			if k > j+n && validLocalPart(lastWord(out.text)) && joinsDomain(in, k) {
+			if k > j+n && validLocalPart(trimOpening(lastWord(out.text))) && joinsDomain(in, k) {
 				out.writeByte('@', true)
 				i = k
 				continue
 			}
 		}
 		if out.last() == '@' && j < len(in) && !isSpace(in[j]) {
-			if word := lastWord(out.text); len(word) > 1 && validLocalPart(word[:len(word)-1]) && joinsDomain(in, j) {
+			if word := trimOpening(lastWord(out.text)); len(word) > 1 && validLocalPart(word[:len(word)-1]) && joinsDomain(in, j) {
 				i = j
 				continue
 			}
@@ -54,6 +59,19 @@ func lastWord(text []byte) string {
 		i--
 	}
 	return string(text[i:])
+}
+
+// trimOpening returns word without the brackets, quotes and emphasis marks
+// that open it, as in "(bob" or "*bob".
+func trimOpening(word string) string {
+	for word != "" {
+		r, size := utf8.DecodeRuneInString(word)
+		if r < utf8.RuneSelf && strings.IndexByte("*~`([{\"'<|", byte(r)) < 0 || r >= utf8.RuneSelf && isHostRune(r) {
+			break
+		}
+		word = word[size:]
+	}
+	return word
 }
 
 func skipAllBlanks(in []byte, j int) int {
@@ -77,8 +95,8 @@ func hasWordAt(in []byte, j int, word string, fold bool) bool {
 }
 
 // joinsDot reports whether "word dot next" is meant as "word.next": word
-// already holds an '@' or a dot, and next is a known TLD, or both sides are
-// parts of a dotted quad.
+// already holds an '@', a dot or a scheme, and next is a known TLD, or both
+// sides are parts of a dotted quad.
 func joinsDot(word string, in []byte, k int) bool {
 	if word == "" || !isASCIIAlnum(word[len(word)-1]) {
 		return false
@@ -100,6 +118,8 @@ func joinsDot(word string, in []byte, k int) bool {
 			hasSeparator = true
 		}
 	}
+	// "http://evil dot com" follows a scheme, which makes it a host too.
+	hasSeparator = hasSeparator || strings.Contains(word, "://")
 	return hasSeparator && isKnownTLD(lowerASCII(next))
 }
 
@@ -107,10 +127,14 @@ func joinsDot(word string, in []byte, k int) bool {
 // known TLD, written plainly or as "name dot tld".
 func joinsDomain(in []byte, k int) bool {
 	end := k
-	for end < len(in) && (isHostByte(in[end]) || in[end] == '.') {
-		end++
+	for end < len(in) {
+		r, size := utf8.DecodeRune(in[end:])
+		if r != '.' && !isHostRune(r) {
+			break
+		}
+		end += size
 	}
-	host := string(in[k:end])
+	host := strings.TrimRight(string(in[k:end]), "._-")
 	if _, ok := normalizeHost(host, false); ok {
 		return true
 	}

@@ -24,16 +24,19 @@ func Parse(k Kind, s string) (Indicator, error) {
 	}
 
 	in, err := parseKind(k, token)
-	if err == nil {
+	if err == nil && in.Skipped != SkipUnsupportedScheme {
 		return in, nil
 	}
+	// The refanged form is tried when the token is invalid as written, and
+	// also when it is a URL with an unsupported scheme, because
+	// hxxp://[2001:db8::1]/ is valid with the scheme "hxxp".
 	refanged := string(joinSpelledOut(refangText([]byte(token))).text)
 	if refanged != token {
-		if in, err2 := parseKind(k, refanged); err2 == nil {
-			return in, nil
+		if in2, err2 := parseKind(k, refanged); err2 == nil && (err != nil || in2.Skipped != SkipUnsupportedScheme) {
+			return in2, nil
 		}
 	}
-	return Indicator{}, err
+	return in, err
 }
 
 func parseKind(k Kind, s string) (Indicator, error) {

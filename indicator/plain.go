@@ -33,6 +33,28 @@ func (s *scanner) scanPlain(p, end int) {
 	}
 }
 
+// startsPath reports whether text[q] starts the path, query or fragment
+// of a scheme-less URL: a '/', or a '?' or '#' followed by a host byte,
+// so that a question mark ending a sentence does not count.
+func (s *scanner) startsPath(q, end int) bool {
+	switch s.text[q] {
+	case '/':
+		return true
+	case '?', '#':
+		return q+1 < end && isHostByte(s.text[q+1])
+	}
+	return false
+}
+
+// isTransportSuffix reports whether text[q:] is "/tcp" or "/udp" ending the
+// token, in any case.
+func isTransportSuffix(text []byte, q, end int) bool {
+	if end-q < 4 || !hasPrefixFold(text, q, "/tcp") && !hasPrefixFold(text, q, "/udp") {
+		return false
+	}
+	return q+4 == end || !isHostByte(text[q+4]) && text[q+4] != '/'
+}
+
 func isHexDigit(c byte) bool {
 	return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
@@ -57,7 +79,7 @@ func (s *scanner) scanIPv6(i, end int) int {
 		return i
 	}
 	addr, ok := parseIPv6(span)
-	if !ok {
+	if !ok || isHexPairs(span) {
 		return i
 	}
 
@@ -79,6 +101,23 @@ func (s *scanner) scanIPv6(i, end int) int {
 	}
 	s.add(newIP(addr))
 	return next
+}
+
+// isHexPairs reports whether s is eight groups of exactly two hex digits,
+// as in an EUI-64 or a key fingerprint (12:34:56:78:9a:bc:de:f0). Such a
+// string parses as IPv6, but an address written out in full has wider
+// groups somewhere.
+func isHexPairs(s string) bool {
+	groups := strings.Split(s, ":")
+	if len(groups) != 8 {
+		return false
+	}
+	for _, g := range groups {
+		if len(g) != 2 {
+			return false
+		}
+	}
+	return true
 }
 
 func digitsEnd(text []byte, j, end int) int {
@@ -114,6 +153,11 @@ func (s *scanner) scanEmail(p, i, at, end int) int {
 		domainEnd--
 	}
 
+	i = s.extendLocalPart(p, i)
+	if s.text[i] == '_' && domainEnd < e && s.text[domainEnd] == '_' && (i == p || !isHostByte(s.text[i-1])) {
+		// _user@example.com_ is an address in italics.
+		i++
+	}
 	local := string(s.text[i:at])
 	if !validLocalPart(local) || !s.localStartOK(p, i) {
 		return e
@@ -126,17 +170,31 @@ func (s *scanner) scanEmail(p, i, at, end int) int {
 	return e
 }
 
+// extendLocalPart returns where the local part that the scan started at
+// text[i] begins when apostrophes join it to the word before, as in
+// o'brien@example.com.
+func (s *scanner) extendLocalPart(p, i int) int {
+	for i-2 >= p && s.text[i-1] == '\'' && isASCIIAlnum(s.text[i-2]) {
+		j := i - 1
+		for j > p && i-j < 64 && (isASCIIAlnum(s.text[j-1]) || strings.IndexByte("._%+-", s.text[j-1]) >= 0) {
+			j--
+		}
+		i = j
+	}
+	return i
+}
+
 // localStartOK reports whether a local part starting at text[i] begins a
 // token rather than ending a longer one: "iv**-sm***12@mail.ru" is a
-// redacted address, not 12@mail.ru. A single '*' opening the word is
-// emphasis.
+// redacted address, not 12@mail.ru. A single '*' or '~' opening the word is
+// emphasis or strike-through.
 func (s *scanner) localStartOK(p, i int) bool {
 	if i == p {
 		return true
 	}
 	prev := s.text[i-1]
-	if prev == '*' {
-		return i-1 == p || !isHostByte(s.text[i-2]) && s.text[i-2] != '*'
+	if prev == '*' || prev == '~' {
+		return i-1 == p || !isHostByte(s.text[i-2]) && s.text[i-2] != prev
 	}
 	return strings.IndexByte("#$!&^~%", prev) < 0
 }
@@ -150,6 +208,11 @@ func (s *scanner) scanHost(i, r, end int) int {
 		start++
 	}
 	for stop > start && strings.IndexByte(".-", s.text[stop-1]) >= 0 {
+		stop--
+	}
+	for stop > start && s.text[stop-1] == '_' {
+		// A top-level label cannot end in '_': it closes italics, as in
+		// "_ops@example.com_" or "_see example.com_".
 		stop--
 	}
 	if start < stop && s.text[start] == '_' && s.text[stop-1] == '_' {
@@ -178,7 +241,11 @@ func (s *scanner) scanHost(i, r, end int) int {
 			port, q = string(s.text[q+1:d]), d
 		}
 	}
-	hasPath := (stop == r || port != "") && q < end && s.text[q] == '/'
+	hasPath := (stop == r || port != "") && q < end && s.startsPath(q, end)
+	if port != "" && hasPath && isTransportSuffix(s.text, q, end) {
+		// 8.8.8.8:53/udp names a port and protocol, not a path.
+		hasPath = false
+	}
 
 	if isAllDigitsOrDots(raw) {
 		return s.scanIPv4(raw, start, r, q, end, port, hasPath)

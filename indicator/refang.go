@@ -59,6 +59,7 @@ var schemeWords = []struct{ word, scheme string }{
 	{"https", "https"}, {"http", "http"},
 	{"hxxps", "https"}, {"hxxp", "http"},
 	{"h**ps", "https"}, {"h**p", "http"},
+	{"h++ps", "https"}, {"h++p", "http"},
 	{"h__ps", "https"}, {"h__p", "http"},
 	{"meows", "https"}, {"meow", "http"},
 	{"ftp", "ftp"}, {"fxp", "ftp"}, {"ftx", "ftp"},
@@ -171,7 +172,14 @@ type bracketMatch struct {
 	keyword string
 }
 
+// matchBracket reads the defang token at in[i]. The opening brackets must
+// start at i: inside a longer run, as in "((((,))))", a match would leave
+// the outer brackets around the dot and form a new token, "(.)", so that
+// refanging twice would change the text again.
 func matchBracket(in []byte, i int) (bracketMatch, bool) {
+	if i > 0 && strings.IndexByte("[({", in[i-1]) >= 0 {
+		return bracketMatch{}, false
+	}
 	j := i
 	for j < len(in) && j-i < 3 && strings.IndexByte("[({", in[j]) >= 0 {
 		j++

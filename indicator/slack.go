@@ -127,15 +127,24 @@ func (f *flattened) appendToken(s string) {
 }
 
 // typedForm returns the label when it is the link's URL as the user typed
-// it, with or without the scheme, and "" otherwise.
+// it, with or without the scheme and ignoring case, and "" otherwise.
 func typedForm(target, label string, hasLabel bool) string {
 	if !hasLabel {
 		return ""
 	}
-	if label == target {
+	if strings.EqualFold(label, target) {
 		return label
 	}
-	if sep := strings.Index(target, "://"); sep >= 0 && label == target[sep+3:] {
+	sep := strings.Index(target, "://")
+	if sep < 0 {
+		return ""
+	}
+	rest := target[sep+3:]
+	if strings.EqualFold(label, rest) {
+		return label
+	}
+	// Slack may add a slash to a typed host: <http://x.com/|x.com>.
+	if strings.IndexByte(label, '/') < 0 && strings.EqualFold(label+"/", rest) {
 		return label
 	}
 	return ""

@@ -94,6 +94,11 @@ func splitURL(raw string, anyTLD bool) (urlParts, error) {
 		if addr, ok := parseIPv4(host); ok {
 			u.host = addr.String()
 			u.skipped = ipSkipReason(addr)
+		} else if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+			// The one single-label name taken in a URL, so that
+			// http://localhost:8080/ is reported and skipped like 127.0.0.1.
+			u.host = "localhost"
+			u.skipped = SkipReservedName
 		} else {
 			name, ok := normalizeHost(host, anyTLD && supported)
 			if !ok {
