@@ -206,10 +206,10 @@ func (h *Handler) CommandBusy(ctx context.Context, cmd Command) {
 	}
 }
 
-// Event handles a message or mention: a mention or direct message is a
-// request and always gets a reply in its thread; any other channel message is
-// enriched unasked when the channel policy allows it and it holds indicators
-// of the configured kinds.
+// Event handles a message or mention. A mention or direct message is a
+// request and always gets a reply in its thread. Any other channel message
+// is enriched unasked when the channel policy allows it and the message
+// holds indicators of the configured kinds.
 func (h *Handler) Event(ctx context.Context, ev Event) {
 	log := h.log.With("envelope_id", ev.EnvelopeID, "event_id", ev.EventID, "channel", ev.Channel, "user", ev.User, "ts", ev.TS)
 

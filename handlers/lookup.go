@@ -33,7 +33,7 @@ func (h *Handler) request(ctx context.Context, log *slog.Logger, from origin, us
 	}
 
 	if denial := h.checkAccess(ctx, from.user, userTeam); denial != nil {
-		log.Info("request refused: user not allowed", "reason", denial.Reason, "user_team", userTeam)
+		log.Info("request rejected: user not allowed", "reason", denial.Reason, "user_team", userTeam)
 		h.audit(ctx, from, audit.Record{Outcome: audit.OutcomeDenied, Detail: denial.Reason})
 		return formatter.Denied(denial.Setting)
 	}
