@@ -105,12 +105,18 @@ func (s *Sim) newEnvelopeLocked(typ string, payload json.RawMessage, eventID str
 	return env
 }
 
+// markWriting records the time env starts being written to a socket.
+func (s *Sim) markWriting(env *envelope) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	env.sentAt = time.Now()
+}
+
 // markSent records that env was written to c and arms its redelivery.
 func (s *Sim) markSent(env *envelope, c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	env.sentAt = time.Now()
 	env.conn = c.id
 	if env.typ == TypeEventsAPI && !env.acked && !env.superseded && env.attempt < s.opts.MaxRedeliveries {
 		s.pending[env.id] = env

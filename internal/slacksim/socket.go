@@ -193,6 +193,11 @@ func (s *Sim) flush(c *conn) (disconnectSent bool, err error) {
 		}
 
 		for i, f := range frames {
+			if f.env != nil {
+				// The client may acknowledge before WriteMessage returns, so
+				// the send time is recorded first.
+				s.markWriting(f.env)
+			}
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
 				s.requeue(frames[i:])
