@@ -547,3 +547,24 @@ func TestPastedLinkFromRichTextBlocks(t *testing.T) {
 	}
 	assertSafeCard(t, p, "https://phish.example.com")
 }
+
+func TestIPQSOutageOpensBreaker(t *testing.T) {
+	h := startBot(t, nil)
+	h.ipqs.SetFault(503)
+
+	for i := range 5 {
+		p := h.command(fmt.Sprintf("45.83.66.%d", i+1))
+		if !strings.Contains(card(p), "not answering") {
+			t.Fatalf("lookup %d during the outage:\n%s", i+1, card(p))
+		}
+	}
+	calls := h.ipqs.TotalCalls()
+
+	p := h.command("45.83.66.9")
+	if !strings.Contains(card(p), "lookup service is unavailable") || !strings.Contains(card(p), "Retry in") {
+		t.Errorf("reply with the breaker open does not say when to retry:\n%s", card(p))
+	}
+	if n := h.ipqs.TotalCalls(); n != calls {
+		t.Errorf("IPQS calls with the breaker open = %d, want none", n-calls)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/ipqsbot/ipqsbot/guard"
 	"github.com/ipqsbot/ipqsbot/handlers"
 	"github.com/ipqsbot/ipqsbot/internal/audit"
+	"github.com/ipqsbot/ipqsbot/internal/breaker"
 	"github.com/ipqsbot/ipqsbot/internal/config"
 	"github.com/ipqsbot/ipqsbot/internal/dedupe"
 	"github.com/ipqsbot/ipqsbot/internal/logging"
@@ -63,7 +64,9 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		log.Info("shared state: in process memory; set REDIS_URL to share the cache and de-duplication across replicas")
 	}
 	// The limits sit behind the cache, so cache hits never count.
-	lookups := cache.New(limits.Wrap(client), cacheCfg)
+	// The breaker sits in front of the limits, so lookups it turns away
+	// spend no tokens.
+	lookups := cache.New(breaker.New(limits.Wrap(client), breaker.Config{Logger: log.With("component", "breaker")}), cacheCfg)
 
 	b, err := bot.New(bot.Config{
 		AppToken: cfg.SlackAppToken,

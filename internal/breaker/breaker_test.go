@@ -1,0 +1,177 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipqsbot/ipqsbot/ipqs"
+)
+
+// scriptedLooker fails with err while it is set, and counts calls.
+type scriptedLooker struct {
+	mu    sync.Mutex
+	err   error
+	calls atomic.Int64
+	block chan struct{}
+}
+
+func (l *scriptedLooker) setErr(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
+}
+
+func (l *scriptedLooker) Lookup(_ context.Context, req ipqs.Request) (*ipqs.Result, error) {
+	l.calls.Add(1)
+	if l.block != nil {
+		<-l.block
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return nil, l.err
+	}
+	return &ipqs.Result{Kind: req.Kind, Value: req.Value, IP: &ipqs.IPResult{Success: true}}, nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var (
+	serverErr = &ipqs.Error{Kind: ipqs.ErrServer, Op: "ip", Status: 503}
+	req       = ipqs.Request{Kind: ipqs.KindIP, Value: "185.220.101.4"}
+)
+
+func newBreaker(next Looker) (*Breaker, *clock) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return New(next, Config{Failures: 3, OpenFor: 30 * time.Second, Now: c.Now}), c
+}
+
+func TestBreakerOpensAfterFailures(t *testing.T) {
+	next := &scriptedLooker{err: serverErr}
+	b, _ := newBreaker(next)
+	ctx := context.Background()
+
+	for i := range 3 {
+		if _, err := b.Lookup(ctx, req); ipqs.KindOf(err) != ipqs.ErrServer {
+			t.Fatalf("lookup %d: err = %v, want the server error", i+1, err)
+		}
+	}
+	_, err := b.Lookup(ctx, req)
+	open, ok := errors.AsType[*OpenError](err)
+	if !ok {
+		t.Fatalf("fourth lookup: err = %v, want *OpenError", err)
+	}
+	if open.RetryAfter != 30*time.Second {
+		t.Errorf("RetryAfter = %v, want 30s", open.RetryAfter)
+	}
+	if n := next.calls.Load(); n != 3 {
+		t.Errorf("IPQS calls = %d, want 3: an open breaker must not call IPQS", n)
+	}
+	if !strings.Contains(open.UserMessage(), "Retry in 30 s") || !strings.Contains(open.UserMessage(), "unavailable") {
+		t.Errorf("UserMessage = %q", open.UserMessage())
+	}
+}
+
+func TestBreakerTrialClosesOrReopens(t *testing.T) {
+	next := &scriptedLooker{err: serverErr}
+	b, c := newBreaker(next)
+	ctx := context.Background()
+	for range 3 {
+		b.Lookup(ctx, req)
+	}
+
+	c.Advance(30 * time.Second)
+	if _, err := b.Lookup(ctx, req); ipqs.KindOf(err) != ipqs.ErrServer {
+		t.Fatalf("trial: err = %v, want the server error from IPQS", err)
+	}
+	if _, err := b.Lookup(ctx, req); err == nil {
+		t.Fatal("after a failed trial: lookup went through, want the breaker open again")
+	} else if _, ok := errors.AsType[*OpenError](err); !ok {
+		t.Fatalf("after a failed trial: err = %v, want *OpenError", err)
+	}
+
+	next.setErr(nil)
+	c.Advance(30 * time.Second)
+	for i := range 3 {
+		if _, err := b.Lookup(ctx, req); err != nil {
+			t.Fatalf("lookup %d after a good trial: %v", i+1, err)
+		}
+	}
+}
+
+func TestBreakerOneTrialAtATime(t *testing.T) {
+	next := &scriptedLooker{err: serverErr}
+	b, c := newBreaker(next)
+	ctx := context.Background()
+	for range 3 {
+		b.Lookup(ctx, req)
+	}
+	c.Advance(30 * time.Second)
+	next.setErr(nil)
+	next.block = make(chan struct{})
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Lookup(ctx, req)
+		done <- err
+	}()
+	for next.calls.Load() != 4 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := b.Lookup(ctx, req); err == nil {
+		t.Error("second lookup during the trial went through")
+	}
+	close(next.block)
+	if err := <-done; err != nil {
+		t.Fatalf("trial: %v", err)
+	}
+	if n := next.calls.Load(); n != 4 {
+		t.Errorf("IPQS calls = %d, want 4", n)
+	}
+}
+
+func TestBreakerIgnoresOtherErrors(t *testing.T) {
+	next := &scriptedLooker{err: &ipqs.Error{Kind: ipqs.ErrInvalidKey, Op: "ip"}}
+	b, _ := newBreaker(next)
+	for i := range 10 {
+		if _, err := b.Lookup(context.Background(), req); ipqs.KindOf(err) != ipqs.ErrInvalidKey {
+			t.Fatalf("lookup %d: err = %v, want the invalid-key error: only outages open the breaker", i+1, err)
+		}
+	}
+}
+
+func TestBreakerSuccessResetsCount(t *testing.T) {
+	next := &scriptedLooker{err: serverErr}
+	b, _ := newBreaker(next)
+	ctx := context.Background()
+	b.Lookup(ctx, req)
+	b.Lookup(ctx, req)
+	next.setErr(nil)
+	b.Lookup(ctx, req)
+	next.setErr(serverErr)
+	b.Lookup(ctx, req)
+	b.Lookup(ctx, req)
+	if _, err := b.Lookup(ctx, req); ipqs.KindOf(err) != ipqs.ErrServer {
+		t.Errorf("err = %v, want the breaker still closed: the success reset the count", err)
+	}
+}
