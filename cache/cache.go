@@ -188,7 +188,11 @@ func (c *Cache) putFor(key string, res *ipqs.Result, ttl time.Duration) {
 			c.head = (c.head + 1) % c.max
 		}
 	}
+	// The decoded fields are all a reply needs. IPQS's raw body would more
+	// than double the memory of an entry, and the shared tier keeps its own
+	// copy.
 	stored := *res
+	stored.Raw = nil
 	c.store.Set(key, &stored, ttl)
 }
 

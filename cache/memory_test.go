@@ -14,8 +14,8 @@ import (
 
 // BenchmarkMemoryPerEntry reports the heap that one cached result takes,
 // with the IPQS bodies of ip_clean.json, url_phishing.json and
-// email_valid.json from internal/ipqsfake in turn: the raw body plus its
-// decoded fields, the key and the bookkeeping of the memory tier. Run it
+// email_valid.json from internal/ipqsfake in turn: the decoded fields, the
+// key and the bookkeeping of the memory tier. Run it
 // with -benchtime 1x; the number depends on the bodies IPQS returns.
 func BenchmarkMemoryPerEntry(b *testing.B) {
 	const entries = 30_000
