@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -56,7 +57,32 @@ type Config struct {
 	QueueSize int
 	// DrainTimeout bounds the wait for in-flight work at shutdown.
 	DrainTimeout time.Duration
+	// Metrics records the envelopes and the connection; nil records
+	// nothing.
+	Metrics Metrics
 }
+
+// Metrics records what the bot observes. *metrics.Metrics implements it.
+type Metrics interface {
+	// Envelope counts a received envelope of a Socket Mode type, such as
+	// events_api or slash_commands, and records the time.
+	Envelope(typ string)
+	// Ack records the time from reading an envelope to the end of its
+	// acknowledgement.
+	Ack(d time.Duration)
+	// Reconnect counts a connection after the first.
+	Reconnect()
+	// QueueDepth sets the number of envelopes waiting for a worker.
+	QueueDepth(n int)
+}
+
+// noMetrics records nothing.
+type noMetrics struct{}
+
+func (noMetrics) Envelope(string)   {}
+func (noMetrics) Ack(time.Duration) {}
+func (noMetrics) Reconnect()        {}
+func (noMetrics) QueueDepth(int)    {}
 
 // Identity is the bot's own user, bot and team IDs, from auth.test.
 type Identity struct {
@@ -67,10 +93,14 @@ type Identity struct {
 
 // Bot is a Socket Mode connection to Slack.
 type Bot struct {
-	cfg   Config
-	log   *slog.Logger
-	api   *slack.Client
-	reply *replier
+	cfg     Config
+	log     *slog.Logger
+	api     *slack.Client
+	reply   *replier
+	metrics Metrics
+	// connected is true from a connected event until the connection fails
+	// or Run returns.
+	connected atomic.Bool
 }
 
 // New returns a Bot. It does not connect until Run.
@@ -88,6 +118,10 @@ func New(cfg Config) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	m := cfg.Metrics
+	if m == nil {
+		m = noMetrics{}
+	}
 
 	apiURL, err := url.Parse(cfg.APIURL)
 	if err != nil {
@@ -101,11 +135,24 @@ func New(cfg Config) (*Bot, error) {
 		slack.OptionHTTPClient(httpClient),
 	)
 	return &Bot{
-		cfg:   cfg,
-		log:   log,
-		api:   api,
-		reply: &replier{api: api, http: httpClient, apiHost: apiURL.Hostname()},
+		cfg:     cfg,
+		log:     log,
+		api:     api,
+		reply:   &replier{api: api, http: httpClient, apiHost: apiURL.Hostname()},
+		metrics: m,
 	}, nil
+}
+
+// Connected reports whether the Socket Mode connection is up.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Ready returns nil while the Socket Mode connection is up, and an error
+// otherwise. It fits a readiness check.
+func (b *Bot) Ready(context.Context) error {
+	if !b.Connected() {
+		return errors.New("slack: not connected")
+	}
+	return nil
 }
 
 // Replier returns the Bot's way of posting replies, for the handlers.
@@ -135,6 +182,7 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	workers := newPool(workCtx, b.cfg.Workers, b.cfg.QueueSize, b.log)
 	busy := make(chan struct{}, busyReplies)
 
+	defer b.connected.Store(false)
 	sockCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	runErr := make(chan error, 1)
@@ -188,13 +236,18 @@ type session struct {
 	busy chan struct{}
 	// workCtx outlives Run's context until the drain ends.
 	workCtx context.Context
+	// connections counts connected events, so those after the first count
+	// as reconnects.
+	connections int
 }
 
 // handle acknowledges an envelope and queues its work.
 func (s *session) handle(ctx context.Context, evt socketmode.Event) {
+	read := time.Now()
 	b, sm, h := s.Bot, s.sm, s.h
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		b.connected.Store(false)
 		b.log.Debug("connecting")
 		return
 	case socketmode.EventTypeConnected:
@@ -202,15 +255,22 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 		if c, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
 			count = c.ConnectionCount
 		}
+		b.connected.Store(true)
+		s.connections++
+		if s.connections > 1 {
+			b.metrics.Reconnect()
+		}
 		b.log.Info("connected to Slack", "connection_count", count)
 		return
 	case socketmode.EventTypeHello:
 		b.log.Debug("hello from Slack")
 		return
 	case socketmode.EventTypeConnectionError:
+		b.connected.Store(false)
 		b.log.Warn("connection to Slack failed; retrying", "err", eventError(evt))
 		return
 	case socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
 		b.log.Error("Slack rejected SLACK_APP_TOKEN")
 		return
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
@@ -226,7 +286,8 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 		}
 		b.log.Warn("unreadable envelope", "envelope_id", id, "err", eventError(evt))
 		if id != "" {
-			b.ack(ctx, sm, id)
+			b.metrics.Envelope("unreadable")
+			b.ack(ctx, sm, id, read)
 		}
 		return
 	}
@@ -236,7 +297,8 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	req := evt.Request
-	b.ack(ctx, sm, req.EnvelopeID)
+	b.metrics.Envelope(req.Type)
+	b.ack(ctx, sm, req.EnvelopeID, read)
 	log := b.log.With("envelope_id", req.EnvelopeID, "type", req.Type)
 	if req.RetryAttempt > 0 {
 		log = log.With("retry_attempt", req.RetryAttempt, "retry_reason", req.RetryReason)
@@ -272,7 +334,15 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 
-	if s.workers.submit(job{envelopeID: req.EnvelopeID, run: run}) {
+	// The job reports the depth when a worker takes it, so the gauge falls
+	// as well as rises.
+	queued := job{envelopeID: req.EnvelopeID, run: func(ctx context.Context) {
+		b.metrics.QueueDepth(s.workers.depth())
+		run(ctx)
+	}}
+	ok := s.workers.submit(queued)
+	b.metrics.QueueDepth(s.workers.depth())
+	if ok {
 		return
 	}
 	log.Error("worker queue full: telling the user to retry", "queue_size", b.cfg.QueueSize)
@@ -287,11 +357,14 @@ func (s *session) handle(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
-// ack acknowledges an envelope and gives up after ackTimeout.
-func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, envelopeID string) {
+// ack acknowledges an envelope and gives up after ackTimeout. It records
+// the time since read, when the envelope was read.
+func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, envelopeID string, read time.Time) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
 	defer cancel()
-	if err := sm.AckCtx(ctx, envelopeID, nil); err != nil {
+	err := sm.AckCtx(ctx, envelopeID, nil)
+	b.metrics.Ack(time.Since(read))
+	if err != nil {
 		b.log.Error("acknowledge envelope failed", "envelope_id", envelopeID, "err", err)
 	}
 }

@@ -180,6 +180,7 @@ func TestBinary(t *testing.T) {
 		"SLACK_API_URL="+sim.APIURL(),
 		"IPQS_BASE_URL="+fake.URL(),
 		"LOG_FORMAT=text",
+		"METRICS_ADDR=none",
 	)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

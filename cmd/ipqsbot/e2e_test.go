@@ -85,6 +85,8 @@ func startBot(t *testing.T, extra map[string]string, opts ...ipqsfake.Option) *h
 		"SLACK_API_URL":   h.sim.APIURL(),
 		"IPQS_BASE_URL":   h.ipqs.URL(),
 		"LOG_LEVEL":       "debug",
+		// Tests that need the metrics server set a free port.
+		"METRICS_ADDR": "none",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/ipqsbot/ipqsbot/bot"
@@ -17,6 +20,7 @@ import (
 	"github.com/ipqsbot/ipqsbot/internal/config"
 	"github.com/ipqsbot/ipqsbot/internal/dedupe"
 	"github.com/ipqsbot/ipqsbot/internal/logging"
+	"github.com/ipqsbot/ipqsbot/internal/metrics"
 	"github.com/ipqsbot/ipqsbot/internal/redisstore"
 	"github.com/ipqsbot/ipqsbot/ipqs"
 )
@@ -51,6 +55,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	})
 	cacheCfg := cache.Config{TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries}
 	var deduper handlers.Deduper = dedupe.NewMemory(dedupe.DefaultTTL)
+	var readyChecks []metrics.Check
 	if !cfg.RedisURL.IsZero() {
 		store, err := openRedis(ctx, cfg, log)
 		if err != nil {
@@ -60,6 +65,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		defer store.Close()
 		cacheCfg.Shared = store
 		deduper = store
+		readyChecks = append(readyChecks, redisReady(store))
 	} else {
 		log.Info("shared state: in process memory; set REDIS_URL to share the cache and de-duplication across replicas")
 	}
@@ -68,15 +74,31 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	// spend no tokens.
 	lookups := cache.New(breaker.New(limits.Wrap(client), breaker.Config{Logger: log.With("component", "breaker")}), cacheCfg)
 
+	m := metrics.New()
 	b, err := bot.New(bot.Config{
 		AppToken: cfg.SlackAppToken,
 		BotToken: cfg.SlackBotToken,
 		APIURL:   cfg.SlackAPIURL,
 		Logger:   log.With("component", "bot"),
+		Metrics:  m,
 	})
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return exitFailure
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, m.Handler(append([]metrics.Check{b.Ready}, readyChecks...)...), log)
+		switch {
+		case err == nil:
+			defer stopMetrics()
+		case cfg.MetricsAddr == config.DefaultMetricsAddr:
+			// A second bot on one host, or another program, may hold the
+			// default port; only an address the operator chose must work.
+			log.Warn("metrics and health endpoints off: the default METRICS_ADDR is in use; set METRICS_ADDR to another host:port or to none", "metrics_addr", cfg.MetricsAddr, "err", err)
+		default:
+			log.Error("start failed: check METRICS_ADDR, or set it to none", "metrics_addr", cfg.MetricsAddr, "err", err)
+			return exitFailure
+		}
 	}
 
 	authCtx, cancel := context.WithTimeout(ctx, authTestTimeout)
@@ -135,6 +157,45 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// serveMetrics listens on addr and serves h until ctx ends or the returned
+// function is called, which also waits for the server to stop.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics: %w", err)
+	}
+	log.Info("serving metrics and health", "metrics_addr", ln.Addr().String())
+
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.Serve(ctx, ln, h); err != nil {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
+}
+
+// redisReady returns a readiness check of store. When the last call failed,
+// it pings, so readiness returns once Redis responds again.
+func redisReady(store *redisstore.Store) metrics.Check {
+	return func(ctx context.Context) error {
+		if store.Healthy() {
+			return nil
+		}
+		// The error text stays in the store's log: the answer names the
+		// dependency only.
+		if store.Ping(ctx) != nil {
+			return errors.New("redis: not reachable")
+		}
+		return nil
+	}
 }
 
 // redisPingTimeout bounds the start-up check of Redis.

@@ -28,6 +28,9 @@ import (
 const (
 	DefaultSlackAPIURL = "https://slack.com/api/"
 	DefaultCacheTTL    = 6 * time.Hour
+	// DefaultMetricsAddr is on loopback, so metrics and health endpoints are
+	// reachable from outside the host only when an operator says so.
+	DefaultMetricsAddr = "127.0.0.1:9090"
 )
 
 // DefaultAutoEnrichKinds are the kinds enriched in channels without a request.
@@ -99,6 +102,10 @@ type Config struct {
 
 	// AuditLog is "stderr", "stdout" or a file path.
 	AuditLog string
+
+	// MetricsAddr is the host:port of the metrics and health endpoints;
+	// empty means METRICS_ADDR=none, so there is no listener.
+	MetricsAddr string
 }
 
 // Defaults of the guard settings.
@@ -211,6 +218,8 @@ func Load(env Lookup, need Need) (*Config, error) {
 	case "stdout":
 		cfg.AuditLog = "stdout"
 	}
+
+	cfg.MetricsAddr = r.listenAddr("METRICS_ADDR", DefaultMetricsAddr)
 
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
@@ -365,6 +374,31 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// listenAddr reads a host:port to listen on, or "none", which returns "".
+func (r *reader) listenAddr(name, def string) string {
+	v := r.get(name)
+	switch {
+	case v == "":
+		return def
+	case strings.EqualFold(v, "none"):
+		return ""
+	}
+
+	_, port, err := net.SplitHostPort(v)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535) {
+			err = errors.New("port out of range")
+		}
+	}
+	if err != nil {
+		r.fail("%s is invalid: %q is not host:port with a port from 0 to 65535; use a form like %s, 0.0.0.0:9090 to listen on every interface, or none", name, v, def)
+		return ""
+	}
+	return v
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

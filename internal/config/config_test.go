@@ -348,3 +348,43 @@ func TestLoadInvalidCacheMaxEntries(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadMetricsAddr(t *testing.T) {
+	cases := []struct {
+		value, want string
+	}{
+		{"", "127.0.0.1:9090"},
+		{"0.0.0.0:9090", "0.0.0.0:9090"},
+		{"[::1]:0", "[::1]:0"},
+		{":65535", ":65535"},
+		{"none", ""},
+		{"NONE", ""},
+	}
+	for _, tc := range cases {
+		env := validEnv()
+		env["METRICS_ADDR"] = tc.value
+		cfg, err := Load(envOf(env), NeedAll)
+		if err != nil {
+			t.Errorf("METRICS_ADDR=%q: Load: %v", tc.value, err)
+			continue
+		}
+		if cfg.MetricsAddr != tc.want {
+			t.Errorf("METRICS_ADDR=%q: MetricsAddr = %q, want %q", tc.value, cfg.MetricsAddr, tc.want)
+		}
+	}
+}
+
+func TestLoadInvalidMetricsAddr(t *testing.T) {
+	for _, value := range []string{"9090", "127.0.0.1", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:http", "127.0.0.1:"} {
+		env := validEnv()
+		env["METRICS_ADDR"] = value
+		_, err := Load(envOf(env), NeedAll)
+		if err == nil {
+			t.Errorf("METRICS_ADDR=%s: Load accepted it", value)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, "METRICS_ADDR is invalid") || !strings.Contains(msg, "127.0.0.1:9090") {
+			t.Errorf("METRICS_ADDR=%s: error %q does not name the variable and a valid form", value, msg)
+		}
+	}
+}

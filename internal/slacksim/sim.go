@@ -75,6 +75,10 @@ type Options struct {
 
 	// Logger receives debug logs of the simulator's traffic. Nil discards them.
 	Logger *slog.Logger
+
+	// EventIDPrefix goes after "Ev" in every event_id, so that several
+	// simulators standing for one Slack never hand out the same event_id.
+	EventIDPrefix string
 }
 
 // Sim is a local Slack: a Web API and a Socket Mode WebSocket endpoint on
@@ -295,7 +299,7 @@ func (s *Sim) newEnvelopeIDLocked() string {
 }
 
 func (s *Sim) newEventIDLocked() string {
-	return fmt.Sprintf("Ev%010d", s.nextLocked())
+	return fmt.Sprintf("Ev%s%010d", s.opts.EventIDPrefix, s.nextLocked())
 }
 
 func (s *Sim) newTriggerIDLocked() string {
