@@ -74,15 +74,22 @@ type Metrics interface {
 	Reconnect()
 	// QueueDepth sets the number of envelopes waiting for a worker.
 	QueueDepth(n int)
+	// SlackPost counts a reply posted with method, such as
+	// chat.postMessage or response_url.
+	SlackPost(method string)
+	// SlackRateLimited counts an HTTP 429 answer to method.
+	SlackRateLimited(method string)
 }
 
 // noMetrics records nothing.
 type noMetrics struct{}
 
-func (noMetrics) Envelope(string)   {}
-func (noMetrics) Ack(time.Duration) {}
-func (noMetrics) Reconnect()        {}
-func (noMetrics) QueueDepth(int)    {}
+func (noMetrics) Envelope(string)         {}
+func (noMetrics) Ack(time.Duration)       {}
+func (noMetrics) Reconnect()              {}
+func (noMetrics) QueueDepth(int)          {}
+func (noMetrics) SlackPost(string)        {}
+func (noMetrics) SlackRateLimited(string) {}
 
 // Identity is the bot's own user, bot and team IDs, from auth.test.
 type Identity struct {
@@ -138,7 +145,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg:     cfg,
 		log:     log,
 		api:     api,
-		reply:   &replier{api: api, http: httpClient, apiHost: apiURL.Hostname()},
+		reply:   &replier{api: api, http: httpClient, apiHost: apiURL.Hostname(), metrics: m},
 		metrics: m,
 	}, nil
 }

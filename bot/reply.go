@@ -33,6 +33,7 @@ type replier struct {
 	// apiHost is the Web API's host; response URLs on it are trusted too, for
 	// GovSlack and local test servers.
 	apiHost string
+	metrics Metrics
 }
 
 var _ handlers.Replier = (*replier)(nil)
@@ -57,6 +58,11 @@ func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg 
 		cancel()
 
 		rl, limited := errors.AsType[*slack.RateLimitedError](err)
+		if limited {
+			r.metrics.SlackRateLimited("chat.postMessage")
+		} else if err == nil {
+			r.metrics.SlackPost("chat.postMessage")
+		}
 		if !limited || attempt == maxPostAttempts {
 			if err != nil {
 				return fmt.Errorf("chat.postMessage to %s: %w", channel, err)
@@ -106,6 +112,7 @@ func (r *replier) Respond(ctx context.Context, responseURL string, msg formatter
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("post to response_url: status %d: %s", resp.StatusCode, strings.TrimSpace(string(answer)))
 	}
+	r.metrics.SlackPost("response_url")
 	return nil
 }
 

@@ -41,7 +41,21 @@ type Config struct {
 	// PollInterval is how often a process that waits for another's call
 	// reads the shared tier; 0 means DefaultPollInterval.
 	PollInterval time.Duration
+
+	// Observer, when set, is told the result of every read of a tier.
+	Observer Observer
 }
+
+// Observer receives the result of each read of a cache tier, for metrics.
+type Observer interface {
+	CacheRead(tier string, hit bool)
+}
+
+// The tiers an Observer is told of.
+const (
+	TierMemory = "memory"
+	TierShared = "redis"
+)
 
 // Cache is a Looker that serves repeated lookups from memory. Only
 // successful results are kept; errors always reach the caller and are never
@@ -53,9 +67,10 @@ type Cache struct {
 	store *gocache.Cache
 	group singleflight.Group
 
-	shared  Shared
-	lockTTL time.Duration
-	poll    time.Duration
+	shared   Shared
+	observer Observer
+	lockTTL  time.Duration
+	poll     time.Duration
 
 	mu sync.Mutex
 	// order holds keys in insertion order, as a ring of max slots, so the
@@ -73,14 +88,15 @@ func New(next Looker, cfg Config) *Cache {
 		maxEntries = DefaultMaxEntries
 	}
 	c := &Cache{
-		next:    next,
-		ttl:     cfg.TTL,
-		max:     maxEntries,
-		store:   gocache.New(gocache.NoExpiration, 10*time.Minute),
-		order:   make([]string, 0, min(maxEntries, 1024)),
-		shared:  cfg.Shared,
-		lockTTL: cfg.LockTTL,
-		poll:    cfg.PollInterval,
+		next:     next,
+		ttl:      cfg.TTL,
+		max:      maxEntries,
+		store:    gocache.New(gocache.NoExpiration, 10*time.Minute),
+		order:    make([]string, 0, min(maxEntries, 1024)),
+		shared:   cfg.Shared,
+		observer: cfg.Observer,
+		lockTTL:  cfg.LockTTL,
+		poll:     cfg.PollInterval,
 	}
 	if c.lockTTL <= 0 {
 		c.lockTTL = DefaultLockTTL
@@ -98,7 +114,9 @@ func New(next Looker, cfg Config) *Cache {
 // set and keeps the FetchedAt of the IPQS response.
 func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
 	key := Key(req)
-	if res, ok := c.get(key); ok {
+	res, ok := c.get(key)
+	c.observe(TierMemory, ok)
+	if ok {
 		return res, nil
 	}
 
@@ -129,6 +147,12 @@ func (c *Cache) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, err
 		// cause an IPQS call, so they see the result as cached.
 		res.Cached = res.Cached || r.Shared
 		return &res, nil
+	}
+}
+
+func (c *Cache) observe(tier string, hit bool) {
+	if c.observer != nil {
+		c.observer.CacheRead(tier, hit)
 	}
 }
 

@@ -224,3 +224,31 @@ type lookerFunc func(ctx context.Context, req ipqs.Request) (*ipqs.Result, error
 func (f lookerFunc) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
 	return f(ctx, req)
 }
+
+// tierCounter counts cache reads by tier and result.
+type tierCounter struct {
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *tierCounter) CacheRead(tier string, hit bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reads == nil {
+		c.reads = make(map[string]int)
+	}
+	c.reads[fmt.Sprint(tier, " ", hit)]++
+}
+
+func TestCacheObserver(t *testing.T) {
+	obs := &tierCounter{}
+	c := New(&countingLooker{}, Config{TTL: ttls, Observer: obs})
+	for range 3 {
+		if _, err := c.Lookup(context.Background(), ipRequest("45.83.64.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if obs.reads["memory false"] != 1 || obs.reads["memory true"] != 2 {
+		t.Errorf("reads = %v, want 1 memory miss and 2 memory hits", obs.reads)
+	}
+}

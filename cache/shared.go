@@ -79,6 +79,7 @@ func (c *Cache) fetchShared(ctx context.Context, key string, req ipqs.Request) (
 // that does not decode, and a failed read all count as a miss.
 func (c *Cache) getShared(ctx context.Context, key, sharedKey string, req ipqs.Request) (*ipqs.Result, bool) {
 	data, found, err := c.shared.Get(ctx, sharedKey)
+	c.observe(TierShared, err == nil && found)
 	if err != nil || !found {
 		return nil, false
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 
 // freeAddr returns a loopback address with a port that was free a moment
@@ -59,14 +57,17 @@ func TestMetricsServerWithBot(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	id := h.sim.SlashCommand(slacksim.SlashCommand{Text: "help"})
-	if _, err := h.sim.WaitAck(h.ctx, id); err != nil {
-		t.Fatal(err)
-	}
+	// The same IP twice: one IPQS call, then a memory hit.
+	h.command("185.220.101.4")
+	h.command("185.220.101.4")
 	// The bot observes the acknowledgement after the simulator has it.
 	want := []string{
-		`ipqsbot_envelopes_total{type="slash_commands"} 1`,
-		"ipqsbot_ack_seconds_count 1",
+		`ipqsbot_envelopes_total{type="slash_commands"} 2`,
+		"ipqsbot_ack_seconds_count 2",
+		`ipqsbot_ipqs_calls_total{op="ip"} 1`,
+		`ipqsbot_cache_total{result="hit",tier="memory"} 1`,
+		`ipqsbot_lookups_total{kind="ip",outcome="ok"} 2`,
+		`ipqsbot_slack_posts_total{method="response_url"} 2`,
 		"ipqsbot_queue_depth",
 		"ipqsbot_last_event_timestamp_seconds",
 	}

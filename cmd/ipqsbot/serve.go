@@ -72,9 +72,10 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 	// The limits sit behind the cache, so cache hits never count.
 	// The breaker sits in front of the limits, so lookups it turns away
 	// spend no tokens.
-	lookups := cache.New(breaker.New(limits.Wrap(client), breaker.Config{Logger: log.With("component", "breaker")}), cacheCfg)
-
 	m := metrics.New()
+	cacheCfg.Observer = m
+	lookups := cache.New(breaker.New(limits.Wrap(m.CountIPQS(client)), breaker.Config{Logger: log.With("component", "breaker")}), cacheCfg)
+
 	b, err := bot.New(bot.Config{
 		AppToken: cfg.SlackAppToken,
 		BotToken: cfg.SlackBotToken,
@@ -145,7 +146,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		},
 		Domains:              guard.DomainPolicy{Never: cfg.NeverLookupDomains},
 		Credits:              credits,
-		Audit:                auditLog,
+		Audit:                m.CountLookups(auditLog),
 		AutoEnrichKinds:      cfg.AutoEnrichKinds,
 		MaxIndicatorsAuto:    cfg.MaxIndicatorsAuto,
 		MaxIndicatorsRequest: cfg.MaxIndicatorsRequest,
