@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,24 +16,9 @@ import (
 	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/redisstore"
 	"github.com/ipqsbot/ipqsbot/internal/secret"
+	"github.com/ipqsbot/ipqsbot/internal/testredis"
 	"github.com/ipqsbot/ipqsbot/ipqs"
 )
-
-// testRedisURL returns the URL of the test Redis server. CI must provide
-// one, so there a missing URL fails the test; elsewhere it skips.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("IPQSBOT_TEST_REDIS_URL")
-	if u != "" {
-		return u
-	}
-	const msg = "IPQSBOT_TEST_REDIS_URL is not set; .ci/run starts Redis"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // newRedis returns a store with a key prefix of its own for one test, so
 // that tests share the database without flushing it. Stores made with the
@@ -71,7 +55,7 @@ func (l *slowLooker) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result
 }
 
 func TestSharedReplicasCallOncePerIndicator(t *testing.T) {
-	url, prefix := testRedisURL(t), testPrefix(t)
+	url, prefix := testredis.URL(t), testPrefix(t)
 	next := &slowLooker{delay: 30 * time.Millisecond}
 	replicas := []*Cache{
 		New(next, Config{TTL: ttls, Shared: newRedis(t, url, prefix, nil)}),
@@ -122,7 +106,7 @@ func TestSharedReplicasCallOncePerIndicator(t *testing.T) {
 }
 
 func TestSharedResultSurvivesRoundTrip(t *testing.T) {
-	url, prefix := testRedisURL(t), testPrefix(t)
+	url, prefix := testredis.URL(t), testPrefix(t)
 	fake := ipqsfake.New("test-key")
 	t.Cleanup(fake.Close)
 	client := ipqs.New(ipqs.Config{BaseURL: fake.URL(), Key: secret.New("test-key")})
@@ -178,7 +162,7 @@ func TestSharedResultSurvivesRoundTrip(t *testing.T) {
 }
 
 func TestSharedHolderFailureHandsOver(t *testing.T) {
-	url, prefix := testRedisURL(t), testPrefix(t)
+	url, prefix := testredis.URL(t), testPrefix(t)
 	failing := &slowLooker{delay: 50 * time.Millisecond}
 	failing.err = &ipqs.Error{Kind: ipqs.ErrServer, Op: "ip", Status: 503}
 	working := &slowLooker{}

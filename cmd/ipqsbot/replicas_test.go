@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,29 +13,15 @@ import (
 
 	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
+	"github.com/ipqsbot/ipqsbot/internal/testredis"
 )
-
-// testRedisURL returns the Redis server of the tests, or skips the test
-// when there is none, except in CI, where that is a failure.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("IPQSBOT_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	const msg = "IPQSBOT_TEST_REDIS_URL is not set; .ci/run starts Redis"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // TestReplicasShareOneLookup runs two bots on one Redis, each behind its
 // own Socket Mode connection, and sends 50 messages naming the same 10 new
 // indicators to both at once: IPQS must be called once per indicator.
 func TestReplicasShareOneLookup(t *testing.T) {
 	// A database of its own, emptied first, keeps other tests' keys out.
-	opts, err := redis.ParseURL(testRedisURL(t))
+	opts, err := redis.ParseURL(testredis.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,29 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// testURL returns the URL of the test Redis server. CI must provide one, so
-// there a missing URL fails the test; elsewhere it skips.
-func testURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("IPQSBOT_TEST_REDIS_URL")
-	if u != "" {
-		return u
-	}
-	const msg = "IPQSBOT_TEST_REDIS_URL is not set; .ci/run starts Redis"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+	"github.com/ipqsbot/ipqsbot/internal/testredis"
+)
 
 // testPrefix returns a key prefix of its own for one test, so that tests
 // share the database without flushing it.
@@ -50,7 +35,7 @@ func newStore(t *testing.T, cfg Config) *Store {
 }
 
 func TestStoreGetSet(t *testing.T) {
-	s := newStore(t, Config{URL: testURL(t), Prefix: testPrefix(t)})
+	s := newStore(t, Config{URL: testredis.URL(t), Prefix: testPrefix(t)})
 	ctx := context.Background()
 
 	if _, found, err := s.Get(ctx, "absent"); err != nil || found {
@@ -72,7 +57,7 @@ func TestStoreGetSet(t *testing.T) {
 }
 
 func TestStoreSetExpires(t *testing.T) {
-	s := newStore(t, Config{URL: testURL(t), Prefix: testPrefix(t)})
+	s := newStore(t, Config{URL: testredis.URL(t), Prefix: testPrefix(t)})
 	ctx := context.Background()
 
 	if err := s.Set(ctx, "k", []byte("value"), 100*time.Millisecond); err != nil {
@@ -94,8 +79,8 @@ func TestStoreSetExpires(t *testing.T) {
 
 func TestStoreLockExclusive(t *testing.T) {
 	prefix := testPrefix(t)
-	a := newStore(t, Config{URL: testURL(t), Prefix: prefix})
-	b := newStore(t, Config{URL: testURL(t), Prefix: prefix})
+	a := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
+	b := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
 	ctx := context.Background()
 
 	unlockA, held, err := a.Lock(ctx, "ind", time.Minute)
@@ -117,8 +102,8 @@ func TestStoreLockExclusive(t *testing.T) {
 func TestStoreLockConcurrent(t *testing.T) {
 	prefix := testPrefix(t)
 	stores := []*Store{
-		newStore(t, Config{URL: testURL(t), Prefix: prefix}),
-		newStore(t, Config{URL: testURL(t), Prefix: prefix}),
+		newStore(t, Config{URL: testredis.URL(t), Prefix: prefix}),
+		newStore(t, Config{URL: testredis.URL(t), Prefix: prefix}),
 	}
 
 	var holders atomic.Int64
@@ -142,8 +127,8 @@ func TestStoreLockConcurrent(t *testing.T) {
 
 func TestStoreUnlockChecksToken(t *testing.T) {
 	prefix := testPrefix(t)
-	a := newStore(t, Config{URL: testURL(t), Prefix: prefix})
-	b := newStore(t, Config{URL: testURL(t), Prefix: prefix})
+	a := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
+	b := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
 	ctx := context.Background()
 
 	unlockA, held, err := a.Lock(ctx, "ind", 100*time.Millisecond)
@@ -170,8 +155,8 @@ func TestStoreUnlockChecksToken(t *testing.T) {
 
 func TestFirstSeenAcrossReplicas(t *testing.T) {
 	prefix := testPrefix(t)
-	a := newStore(t, Config{URL: testURL(t), Prefix: prefix})
-	b := newStore(t, Config{URL: testURL(t), Prefix: prefix})
+	a := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
+	b := newStore(t, Config{URL: testredis.URL(t), Prefix: prefix})
 	ctx := context.Background()
 
 	if !a.FirstSeen(ctx, "Ev01") {
@@ -199,8 +184,8 @@ func TestFirstSeenAcrossReplicas(t *testing.T) {
 func TestFirstSeenConcurrent(t *testing.T) {
 	prefix := testPrefix(t)
 	stores := []*Store{
-		newStore(t, Config{URL: testURL(t), Prefix: prefix}),
-		newStore(t, Config{URL: testURL(t), Prefix: prefix}),
+		newStore(t, Config{URL: testredis.URL(t), Prefix: prefix}),
+		newStore(t, Config{URL: testredis.URL(t), Prefix: prefix}),
 	}
 
 	var firsts atomic.Int64
@@ -283,7 +268,7 @@ func TestFirstSeenFallsBackToMemory(t *testing.T) {
 func TestRecoveryLogged(t *testing.T) {
 	var logged bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
-	s := newStore(t, Config{URL: testURL(t), Prefix: testPrefix(t), Logger: log})
+	s := newStore(t, Config{URL: testredis.URL(t), Prefix: testPrefix(t), Logger: log})
 	ctx := context.Background()
 
 	// Simulate an outage by recording one failure, then call Redis again.
