@@ -37,11 +37,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Breaker is a Looker that answers with an *OpenError, without calling
-// IPQS, while IPQS is failing. It is closed at first, opens after
-// Config.Failures failed lookups in a row, and after Config.OpenFor lets one
-// trial lookup through: its success closes the breaker and its failure opens
-// it again. Errors that say nothing of IPQS's health, such as an invalid key
+// Breaker is a Looker that returns an *OpenError, without calling IPQS,
+// while IPQS is failing. It is closed at first and opens after
+// Config.Failures failed lookups in a row. After Config.OpenFor it lets one
+// trial lookup through, whose success closes the breaker and whose failure
+// opens it again. Errors that say nothing of IPQS's health, such as an invalid key
 // or a spend limit, neither count nor reset the count. It is safe for
 // concurrent use.
 type Breaker struct {
@@ -135,7 +135,7 @@ func (b *Breaker) record(err error) {
 	switch {
 	case err == nil:
 		if !b.openUntil.IsZero() {
-			b.log.Info("IPQS answers again: lookups resumed")
+			b.log.Info("IPQS responds again: lookups resumed")
 		}
 		b.failed, b.openUntil = 0, time.Time{}
 	case countsAsOutage(err):
@@ -153,7 +153,7 @@ func (b *Breaker) record(err error) {
 	}
 }
 
-// countsAsOutage reports whether err says IPQS itself is failing.
+// countsAsOutage reports whether err shows that IPQS itself is failing.
 func countsAsOutage(err error) bool {
 	switch ipqs.KindOf(err) {
 	case ipqs.ErrServer, ipqs.ErrTimeout, ipqs.ErrNetwork:
