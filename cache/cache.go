@@ -42,7 +42,7 @@ type Config struct {
 	// reads the shared tier; 0 means DefaultPollInterval.
 	PollInterval time.Duration
 
-	// Observer, when set, is told the result of every read of a tier.
+	// Observer, when set, receives the result of every read of a tier.
 	Observer Observer
 }
 
@@ -51,7 +51,7 @@ type Observer interface {
 	CacheRead(tier string, hit bool)
 }
 
-// The tiers an Observer is told of.
+// Tier names passed to an Observer.
 const (
 	TierMemory = "memory"
 	TierShared = "redis"

@@ -46,8 +46,8 @@ type Item struct {
 	Result *ipqs.Result
 	// Err is the lookup failure, if any.
 	Err error
-	// Sent is what was sent to IPQS when it differs from the indicator, as
-	// when unasked enrichment leaves out a URL's query; Removed names the
+	// Sent is the value sent to IPQS when it differs from the indicator, as
+	// when unasked enrichment leaves out a URL's query. Removed names the
 	// parts left out.
 	Sent    string
 	Removed []string
