@@ -441,12 +441,13 @@ func TestUnknownEnvelopeAcknowledged(t *testing.T) {
 }
 
 func TestShutdownFinishesInFlightWork(t *testing.T) {
-	h := startBot(t, nil)
+	// No spend limit may answer a lookup before IPQS does.
+	h := startBot(t, map[string]string{"USER_LOOKUP_LIMIT": "unlimited", "LOOKUP_LIMIT_PER_MINUTE": "0"})
 	h.ipqs.SetLatency(500 * time.Millisecond)
 
 	var ids []string
-	for i := range 20 {
-		id := h.sim.SlashCommand(slacksim.SlashCommand{Text: fmt.Sprintf("45.83.65.%d", i+1)})
+	for i := range 100 {
+		id := h.sim.SlashCommand(slacksim.SlashCommand{Text: fmt.Sprintf("45.83.%d.%d", 65+i/200, i%200+1)})
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
@@ -464,6 +465,15 @@ func TestShutdownFinishesInFlightWork(t *testing.T) {
 	}
 	if n := len(h.sim.Posts()); n != len(ids) {
 		t.Errorf("answered %d of %d commands in flight at shutdown", n, len(ids))
+	}
+	if n := h.ipqs.TotalCalls(); n != len(ids) {
+		t.Errorf("IPQS calls = %d, want %d: every lookup in flight runs to its end", n, len(ids))
+	}
+	for _, p := range h.sim.Posts() {
+		if !strings.Contains(card(p), "fraud score") {
+			t.Errorf("a command was answered without its result:\n%s", card(p))
+			break
+		}
 	}
 }
 
@@ -568,5 +578,26 @@ func TestIPQSOutageOpensBreaker(t *testing.T) {
 	}
 	if n := h.ipqs.TotalCalls(); n != calls {
 		t.Errorf("IPQS calls with the breaker open = %d, want none", n-calls)
+	}
+}
+
+func TestMentionDuringReconnectAnswered(t *testing.T) {
+	h := startBot(t, nil)
+
+	// Slack warns, then the socket drops; a mention sent meanwhile waits
+	// for the next connection, as Slack holds or retries it.
+	h.sim.Disconnect(slacksim.ReasonWarning)
+	h.sim.DropConnection()
+	ref := h.sim.Mention("C0RECONNECT", "U0RESPONDER", "is 185.220.101.4 bad?")
+
+	if err := h.sim.WaitConnections(h.ctx, 2); err != nil {
+		t.Fatalf("bot did not reconnect: %v", err)
+	}
+	p := h.waitPost(func(p slacksim.Post) bool { return p.Channel == "C0RECONNECT" })
+	if p.ThreadTS != ref.TS {
+		t.Errorf("thread = %q, want %q", p.ThreadTS, ref.TS)
+	}
+	if posts := h.quiet(); len(posts) != 1 {
+		t.Errorf("posts = %d, want 1", len(posts))
 	}
 }
