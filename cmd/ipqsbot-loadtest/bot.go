@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ipqsbot/ipqsbot/internal/botproc"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 
@@ -40,28 +41,6 @@ type botProcess struct {
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{} // closed when the process has ended
-}
-
-// buildBot builds ./cmd/ipqsbot of the module that contains the working
-// directory into dir, without the race detector, and returns the binary's
-// path.
-func buildBot(ctx context.Context, dir string) (string, error) {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module root with go env GOMOD: %w", err)
-	}
-	modFile := strings.TrimSpace(string(gomod))
-	if modFile == "" || modFile == os.DevNull {
-		return "", errors.New("not inside the ipqsbot module: run the tool from the repository, or pass -bot PATH")
-	}
-
-	path := filepath.Join(dir, "ipqsbot")
-	build := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/ipqsbot")
-	build.Dir = filepath.Dir(modFile)
-	if output, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/ipqsbot in %s: %w\n%s", build.Dir, err, output)
-	}
-	return path, nil
 }
 
 // startBot starts the bot at path with settings that point it at the fakes
@@ -95,7 +74,7 @@ func startBot(path, workDir, slackURL, ipqsURL string) (*botProcess, error) {
 	cmd.Dir = workDir // contains no .env file that the bot would read
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	detach(cmd)
+	botproc.Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the bot %s: %w", path, err)
 	}

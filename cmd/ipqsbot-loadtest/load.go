@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
+	"github.com/ipqsbot/ipqsbot/internal/botproc"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 
@@ -46,7 +47,7 @@ func runLoad(ctx context.Context, opts options, progress io.Writer) (*report, er
 	botPath := opts.botPath
 	if botPath == "" {
 		fmt.Fprintln(progress, "building the bot (go build ./cmd/ipqsbot)…")
-		if botPath, err = buildBot(ctx, workDir); err != nil {
+		if botPath, err = botproc.Build(ctx, workDir); err != nil {
 			return nil, err
 		}
 	}

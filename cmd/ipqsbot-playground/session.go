@@ -3,17 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
+	"github.com/ipqsbot/ipqsbot/internal/botproc"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 
@@ -69,7 +67,7 @@ func start(ctx context.Context, opts options, out io.Writer) (*session, error) {
 	botPath := opts.botPath
 	if botPath == "" {
 		fmt.Fprintln(out, "building the bot (go build ./cmd/ipqsbot)…")
-		if botPath, err = buildBot(ctx, workDir); err != nil {
+		if botPath, err = botproc.Build(ctx, workDir); err != nil {
 			return nil, err
 		}
 	}
@@ -91,27 +89,6 @@ func start(ctx context.Context, opts options, out io.Writer) (*session, error) {
 	fmt.Fprintf(out, "bot connected (pid %d)\n", s.bot.Process.Pid)
 	ok = true
 	return s, nil
-}
-
-// buildBot builds ./cmd/ipqsbot of the module that contains the working
-// directory into dir and returns the binary's path.
-func buildBot(ctx context.Context, dir string) (string, error) {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module root with go env GOMOD: %w", err)
-	}
-	modFile := strings.TrimSpace(string(gomod))
-	if modFile == "" || modFile == os.DevNull {
-		return "", errors.New("not inside the ipqsbot module: run the playground from the repository, or pass -bot PATH")
-	}
-
-	path := filepath.Join(dir, "ipqsbot")
-	build := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/ipqsbot")
-	build.Dir = filepath.Dir(modFile)
-	if output, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/ipqsbot in %s: %w\n%s", build.Dir, err, output)
-	}
-	return path, nil
 }
 
 // openLog creates the file that receives the bot's stdout and stderr.
@@ -148,7 +125,7 @@ func (s *session) startBot(path string, extraEnv []string) error {
 	cmd.Dir = s.workDir // contains no .env file that the bot would read
 	cmd.Stdout = s.logFile
 	cmd.Stderr = s.logFile
-	detach(cmd)
+	botproc.Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the bot %s: %w", path, err)
 	}
