@@ -36,7 +36,8 @@ func newPool(ctx context.Context, workers, queue int, log *slog.Logger) *pool {
 	return p
 }
 
-// submit queues j and reports whether there was room. It never blocks.
+// submit queues j and reports whether there was room. It does not block:
+// a full queue returns false at once.
 func (p *pool) submit(j job) bool {
 	select {
 	case p.jobs <- j:

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// ignoreReason returns why ev needs no answer, or "".
+// ignoreReason returns why ev needs no reply, or "".
 func (h *Handler) ignoreReason(ev Event) string {
 	switch {
 	case ev.Type != "message" && ev.Type != "app_mention":
@@ -26,7 +26,7 @@ func (h *Handler) ignoreReason(ev Event) string {
 	return ""
 }
 
-// isRequest reports whether ev asks the bot for something: a mention, a
+// isRequest reports whether ev is a request to the bot: a mention, a
 // message that mentions it, or a direct message.
 func (h *Handler) isRequest(ev Event) bool {
 	return ev.Type == "app_mention" || ev.ChannelType == "im" ||

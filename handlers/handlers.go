@@ -187,7 +187,7 @@ type origin struct {
 	user    string
 }
 
-// Command answers a slash command through its response_url.
+// Command runs a slash command and posts the reply to its response_url.
 func (h *Handler) Command(ctx context.Context, cmd Command) {
 	log := h.log.With("envelope_id", cmd.EnvelopeID, "channel", cmd.ChannelID, "user", cmd.UserID, "entry", audit.EntryCommand)
 	from := origin{entry: audit.EntryCommand, team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID}
@@ -198,7 +198,7 @@ func (h *Handler) Command(ctx context.Context, cmd Command) {
 	}
 }
 
-// CommandBusy tells the user that cmd was not run because the bot is at
+// CommandBusy replies to the user that cmd was not run because the bot is at
 // capacity.
 func (h *Handler) CommandBusy(ctx context.Context, cmd Command) {
 	if err := h.cfg.Reply.Respond(ctx, cmd.ResponseURL, formatter.Problem(busyWhat, busyTodo)); err != nil {
@@ -221,8 +221,8 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 		log.Debug("event ignored", "reason", reason)
 		return
 	}
-	// A channel mention arrives as app_mention and as message: answer the
-	// first of the two.
+	// A channel mention arrives as app_mention and as message, so only the
+	// first of the two gets a reply.
 	if !h.cfg.Dedupe.FirstSeen(ctx, "msg:"+ev.Channel+":"+ev.TS) {
 		log.Debug("message already handled")
 		return
@@ -261,7 +261,7 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 	}
 }
 
-// EventBusy tells the sender of a request that it was not run because the
+// EventBusy replies to the sender of a request that it was not run because the
 // bot is at capacity. Pasted links are not answered then.
 func (h *Handler) EventBusy(ctx context.Context, ev Event) {
 	if h.ignoreReason(ev) != "" || !h.isRequest(ev) {

@@ -19,7 +19,7 @@ import (
 // lookupsInParallel bounds the IPQS calls of one request at a time.
 const lookupsInParallel = 8
 
-// request answers an explicit request: a slash command, mention or DM.
+// request runs an explicit request: a slash command, mention or DM.
 // userTeam is the requester's team, and links are the message's rich_text
 // link elements, if any.
 func (h *Handler) request(ctx context.Context, log *slog.Logger, from origin, userTeam, text string, links []indicator.Link) formatter.Message {

@@ -98,6 +98,6 @@ type Indicator struct {
 	// Display is a defanged form that chat clients do not turn into a link.
 	Display string `json:"display"`
 	// Skipped is the reason the indicator is not sent to IPQualityScore, such
-	// as a private address; it is empty when the indicator would be looked up.
+	// as a private address. It is empty when the indicator would be looked up.
 	Skipped string `json:"skipped,omitempty"`
 }

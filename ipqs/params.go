@@ -12,7 +12,7 @@ import (
 // Build them with Params.Set so every value is validated.
 type Params map[string]string
 
-// paramType is how a parameter's value is read.
+// paramType is the type of a parameter's value.
 type paramType int
 
 const (

@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/botproc"
+	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/botproc"
+	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
 

@@ -26,7 +26,7 @@ const (
 type Check func(ctx context.Context) error
 
 // Handler returns the HTTP handler of /metrics, /healthz and /readyz.
-// /healthz answers 200 while the process runs. /readyz answers 200 when
+// /healthz returns 200 while the process runs. /readyz returns 200 when
 // every check passes, and 503 with the failed checks' errors otherwise.
 func (m *Metrics) Handler(checks ...Check) http.Handler {
 	mux := http.NewServeMux()

@@ -478,8 +478,8 @@ func (s *Sim) SetUsergroup(groupID string, members ...string) {
 	s.usergroups[groupID] = append([]string(nil), members...)
 }
 
-// usergroupMembers answers usergroups.users.list; an unknown group gets
-// no_such_subteam, as Slack answers.
+// usergroupMembers serves usergroups.users.list. An unknown group gets
+// the error no_such_subteam, as from Slack.
 func (s *Sim) usergroupMembers(groupID string) (map[string]any, apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
