@@ -256,10 +256,16 @@ func (c *Client) call(ctx context.Context, op, value string, query url.Values, t
 		out := c.attempt(ctx, op, value, target, timeout)
 		out.err = c.redact(out.err)
 
-		retry := out.err != nil && attempt <= c.retries && out.err.Temporary() && ctx.Err() == nil
+		retryable := out.err != nil && attempt <= c.retries && out.err.Temporary()
+		retry := retryable && ctx.Err() == nil
 		c.logAttempt(ctx, op, attempt, time.Since(start), out, retry)
 		if out.err == nil {
 			return out.body, nil
+		}
+		// A caller that gave up while the attempt was under way learns that,
+		// not the transient failure a retry would have replaced.
+		if retryable && ctx.Err() != nil {
+			return nil, c.contextError(ctx, op, value, out.err)
 		}
 		if !retry {
 			return nil, out.err
@@ -277,7 +283,7 @@ func (c *Client) call(ctx context.Context, op, value string, query url.Values, t
 }
 
 // contextError returns the error for a call whose caller's context ended
-// while it waited to retry after last.
+// before it could retry after last.
 func (c *Client) contextError(ctx context.Context, op, value string, last *Error) *Error {
 	kind := ErrCanceled
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
