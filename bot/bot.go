@@ -55,7 +55,11 @@ type Config struct {
 	// QueueSize bounds the envelopes waiting for a worker. Past it, the user
 	// gets a busy reply.
 	QueueSize int
-	// DrainTimeout bounds the wait for in-flight work at shutdown.
+	// ReplyQueueSize bounds the replies that wait in one channel while
+	// Slack rate-limits posts there. Past it, the user is told to retry.
+	ReplyQueueSize int
+	// DrainTimeout bounds the wait for in-flight work and queued replies at
+	// shutdown.
 	DrainTimeout time.Duration
 	// Metrics records the envelopes and the connection; nil records
 	// nothing.
@@ -72,6 +76,10 @@ type Metrics interface {
 	Ack(d time.Duration)
 	// Reconnect counts a connection after the first.
 	Reconnect()
+	// ConnectionOpen counts a call of apps.connections.open; throttled is
+	// true when the bot waited before it, to stay within its reconnect
+	// bound.
+	ConnectionOpen(throttled bool)
 	// QueueDepth sets the number of envelopes waiting for a worker.
 	QueueDepth(n int)
 	// SlackPost counts a reply posted with method, such as
@@ -87,6 +95,7 @@ type noMetrics struct{}
 func (noMetrics) Envelope(string)         {}
 func (noMetrics) Ack(time.Duration)       {}
 func (noMetrics) Reconnect()              {}
+func (noMetrics) ConnectionOpen(bool)     {}
 func (noMetrics) QueueDepth(int)          {}
 func (noMetrics) SlackPost(string)        {}
 func (noMetrics) SlackRateLimited(string) {}
@@ -100,9 +109,12 @@ type Identity struct {
 
 // Bot is a Socket Mode connection to Slack.
 type Bot struct {
-	cfg     Config
-	log     *slog.Logger
-	api     *slack.Client
+	cfg Config
+	log *slog.Logger
+	api *slack.Client
+	// sockAPI opens Socket Mode connections, through gate.
+	sockAPI *slack.Client
+	gate    *openGate
 	reply   *replier
 	metrics Metrics
 	// connected is true from a connected event until the connection fails
@@ -117,6 +129,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.ReplyQueueSize <= 0 {
+		cfg.ReplyQueueSize = DefaultReplyQueueSize
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
@@ -141,11 +156,24 @@ func New(cfg Config) (*Bot, error) {
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(httpClient),
 	)
+
+	// The gate's wait must not count against a client timeout, so the
+	// Socket Mode client has its own, with the time limits on the transport.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = 30 * time.Second
+	gate := newOpenGate(transport, openBurst, openEvery, log.With("component", "socketmode"), m)
+	sockAPI := slack.New(cfg.BotToken.Reveal(),
+		slack.OptionAppLevelToken(cfg.AppToken.Reveal()),
+		slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionHTTPClient(&http.Client{Transport: gate}),
+	)
 	return &Bot{
 		cfg:     cfg,
 		log:     log,
 		api:     api,
-		reply:   &replier{api: api, http: httpClient, apiHost: apiURL.Hostname(), metrics: m},
+		sockAPI: sockAPI,
+		gate:    gate,
+		reply:   newReplier(api, httpClient, apiURL.Hostname(), cfg.ReplyQueueSize, m, log.With("component", "reply")),
 		metrics: m,
 	}, nil
 }
@@ -180,7 +208,7 @@ func (b *Bot) AuthTest(ctx context.Context) (Identity, error) {
 // or later, and waits up to DrainTimeout for work in flight. It returns nil
 // after a shutdown, also when the drain timed out, which it logs.
 func (b *Bot) Run(ctx context.Context, h Handler) error {
-	sm := socketmode.New(b.api)
+	sm := socketmode.New(b.sockAPI)
 
 	// Work must outlive ctx so that a shutdown can finish it; it is cancelled
 	// only when the drain times out.
@@ -224,11 +252,15 @@ loop:
 	if !runDone {
 		<-runErr
 	}
-	if workers.close(b.cfg.DrainTimeout) {
-		b.log.Info("shutdown complete")
-	} else {
+	deadline := time.Now().Add(b.cfg.DrainTimeout)
+	if !workers.close(b.cfg.DrainTimeout) {
 		b.log.Error("shutdown: work still running after the drain timeout was cancelled", "drain_timeout", b.cfg.DrainTimeout)
 		cancelWork()
+	}
+	if b.reply.close(deadline) {
+		b.log.Info("shutdown complete")
+	} else {
+		b.log.Error("shutdown: replies still queued after the drain timeout were dropped", "drain_timeout", b.cfg.DrainTimeout)
 	}
 	return fatal
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,9 +22,9 @@ import (
 
 // Bounds of a reply to Slack.
 const (
-	postTimeout     = 15 * time.Second
-	maxPostAttempts = 3
-	maxRetryAfter   = 30 * time.Second
+	postTimeout = 15 * time.Second
+	// maxRetryAfter caps the wait that one HTTP 429 response imposes.
+	maxRetryAfter = 30 * time.Second
 )
 
 // replier posts replies through the Web API and response_url.
@@ -34,13 +35,31 @@ type replier struct {
 	// GovSlack and local test servers.
 	apiHost string
 	metrics Metrics
+	// posts and ephemerals queue the replies that Slack rate-limits, per
+	// method and channel.
+	posts      *outbox
+	ephemerals *outbox
 }
 
 var _ handlers.Replier = (*replier)(nil)
 
+func newReplier(api *slack.Client, httpClient *http.Client, apiHost string, queueSize int, m Metrics, log *slog.Logger) *replier {
+	r := &replier{api: api, http: httpClient, apiHost: apiHost, metrics: m}
+	r.posts = newOutbox(methodPostMessage, r.postMessage, queueSize, log)
+	r.ephemerals = newOutbox(methodPostEphemeral, r.postEphemeral, queueSize, log)
+	return r
+}
+
+// Web API methods that post replies.
+const (
+	methodPostMessage   = "chat.postMessage"
+	methodPostEphemeral = "chat.postEphemeral"
+)
+
 // PostThread posts msg in the thread of threadTS, or in the channel itself
-// when threadTS is empty, with link and media unfurling off. It waits out
-// HTTP 429 answers, a bounded number of times.
+// when threadTS is empty, with link and media unfurling off. While Slack
+// rate-limits the channel, msg is queued and PostThread returns nil; when
+// the channel's queue is full, it returns a *QueueFullError.
 func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg formatter.Message) error {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
@@ -51,28 +70,55 @@ func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg 
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
+	return r.posts.post(ctx, channel, opts)
+}
 
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(ctx, postTimeout)
-		_, _, err := r.api.PostMessageContext(ctx, channel, opts...)
-		cancel()
-
-		rl, limited := errors.AsType[*slack.RateLimitedError](err)
-		if limited {
-			r.metrics.SlackRateLimited("chat.postMessage")
-		} else if err == nil {
-			r.metrics.SlackPost("chat.postMessage")
-		}
-		if !limited || attempt == maxPostAttempts {
-			if err != nil {
-				return fmt.Errorf("chat.postMessage to %s: %w", channel, err)
-			}
-			return nil
-		}
-		if err := sleep(ctx, min(rl.RetryAfter, maxRetryAfter)); err != nil {
-			return fmt.Errorf("chat.postMessage to %s: %w", channel, err)
-		}
+// Ephemeral posts msg in channel so that only user sees it. It is queued
+// as PostThread's messages are.
+func (r *replier) Ephemeral(ctx context.Context, channel, user string, msg formatter.Message) error {
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...),
+		slack.MsgOptionPostEphemeral(user),
 	}
+	return r.ephemerals.post(ctx, channel, opts)
+}
+
+// postMessage makes one chat.postMessage call.
+func (r *replier) postMessage(ctx context.Context, channel string, opts []slack.MsgOption) error {
+	ctx, cancel := context.WithTimeout(ctx, postTimeout)
+	defer cancel()
+	_, _, err := r.api.PostMessageContext(ctx, channel, opts...)
+	return r.counted(methodPostMessage, channel, err)
+}
+
+// postEphemeral makes one chat.postEphemeral call. opts name the user.
+func (r *replier) postEphemeral(ctx context.Context, channel string, opts []slack.MsgOption) error {
+	ctx, cancel := context.WithTimeout(ctx, postTimeout)
+	defer cancel()
+	_, _, _, err := r.api.SendMessageContext(ctx, channel, opts...)
+	return r.counted(methodPostEphemeral, channel, err)
+}
+
+// counted records the outcome of one call of method and wraps its error.
+func (r *replier) counted(method, channel string, err error) error {
+	if _, limited := errors.AsType[*slack.RateLimitedError](err); limited {
+		r.metrics.SlackRateLimited(method)
+	} else if err == nil {
+		r.metrics.SlackPost(method)
+	}
+	if err != nil {
+		return fmt.Errorf("%s to %s: %w", method, channel, err)
+	}
+	return nil
+}
+
+// close waits for the queued replies until deadline, and drops the rest.
+// It reports whether none was dropped.
+func (r *replier) close(deadline time.Time) bool {
+	posts := r.posts.close(deadline)
+	ephemerals := r.ephemerals.close(deadline)
+	return posts && ephemerals
 }
 
 // Respond posts msg to a slash command's response_url as an ephemeral

@@ -126,3 +126,15 @@ func Notice(text string) Message {
 		},
 	}
 }
+
+// PostFailed renders the card sent to a user, in a message only they see,
+// when the answer to their request could not be posted in the channel.
+// Errors with a sentence for the user, such as a full reply queue, supply
+// what to do; err's own message is never shown.
+func PostFailed(err error) Message {
+	todo := "Try again in a minute. If it keeps failing, an admin needs to check the bot's logs."
+	if u, ok := errors.AsType[userMessager](err); ok {
+		todo = u.UserMessage()
+	}
+	return Problem("The answer to your request could not be posted in this channel", todo)
+}

@@ -33,6 +33,8 @@ type Replier interface {
 	Respond(ctx context.Context, responseURL string, msg formatter.Message) error
 	// PostThread posts msg in channel, in the thread of threadTS.
 	PostThread(ctx context.Context, channel, threadTS string, msg formatter.Message) error
+	// Ephemeral posts msg in channel, visible only to user.
+	Ephemeral(ctx context.Context, channel, user string, msg formatter.Message) error
 }
 
 // Deduper remembers keys for a while. FirstSeen records key and reports
@@ -258,6 +260,18 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 
 	if err := h.cfg.Reply.PostThread(ctx, ev.Channel, threadOf(ev), msg); err != nil {
 		log.Error("reply in thread failed", "err", err)
+		if h.isRequest(ev) {
+			h.tellPostFailed(ctx, log, ev, err)
+		}
+	}
+}
+
+// tellPostFailed tells the sender of a request, in a message only they
+// see, that its answer could not be posted, so that a request never goes
+// unanswered without a word.
+func (h *Handler) tellPostFailed(ctx context.Context, log *slog.Logger, ev Event, err error) {
+	if err := h.cfg.Reply.Ephemeral(ctx, ev.Channel, ev.User, formatter.PostFailed(err)); err != nil {
+		log.Error("telling the user that the reply failed also failed", "err", err)
 	}
 }
 

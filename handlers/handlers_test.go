@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,9 @@ type reply struct {
 	responseURL string
 	channel     string
 	threadTS    string
-	msg         formatter.Message
+	// user is set for ephemeral messages: the only user who sees it.
+	user string
+	msg  formatter.Message
 }
 
 func (r reply) json(t *testing.T) string {
@@ -73,6 +76,8 @@ func (r reply) json(t *testing.T) string {
 type fakeReplier struct {
 	mu      sync.Mutex
 	replies []reply
+	// postErr, when set, fails every PostThread call.
+	postErr error
 }
 
 func (f *fakeReplier) Respond(_ context.Context, responseURL string, msg formatter.Message) error {
@@ -85,7 +90,17 @@ func (f *fakeReplier) Respond(_ context.Context, responseURL string, msg formatt
 func (f *fakeReplier) PostThread(_ context.Context, channel, threadTS string, msg formatter.Message) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.postErr != nil {
+		return f.postErr
+	}
 	f.replies = append(f.replies, reply{channel: channel, threadTS: threadTS, msg: msg})
+	return nil
+}
+
+func (f *fakeReplier) Ephemeral(_ context.Context, channel, user string, msg formatter.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replies = append(f.replies, reply{channel: channel, user: user, msg: msg})
 	return nil
 }
 
@@ -215,6 +230,60 @@ func TestEventMentionPairAnsweredOnce(t *testing.T) {
 	}
 	if got := len(f.lookup.requests()); got != 2 {
 		t.Errorf("lookups = %d, want 2 (the IP and the URL)", got)
+	}
+}
+
+// queueFull stands for the replier's error when Slack rate-limits a channel
+// and its reply queue is full.
+type queueFull struct{}
+
+func (queueFull) Error() string { return "queue full" }
+func (queueFull) UserMessage() string {
+	return "Slack is limiting how fast the bot may post here. Try again in 21 s."
+}
+
+func TestEventPostFailureToldToRequester(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantText string
+	}{
+		{"queue full", queueFull{}, "Try again in 21 s."},
+		{"other error", errors.New("chat.postMessage to C1: not_in_channel"), "check the bot's logs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			f.reply.postErr = tt.err
+			mention := event("app_mention", "<@UBOT> 45.83.64.1")
+			f.h.Event(context.Background(), mention)
+
+			replies := f.reply.all()
+			if len(replies) != 1 {
+				t.Fatalf("replies = %d, want 1 ephemeral message", len(replies))
+			}
+			r := replies[0]
+			if r.channel != mention.Channel || r.user != mention.User {
+				t.Errorf("ephemeral went to %s/%s, want %s/%s", r.channel, r.user, mention.Channel, mention.User)
+			}
+			body := r.json(t)
+			if !strings.Contains(body, tt.wantText) {
+				t.Errorf("ephemeral does not contain %q:\n%s", tt.wantText, body)
+			}
+			if strings.Contains(body, "not_in_channel") {
+				t.Errorf("ephemeral shows the internal error:\n%s", body)
+			}
+		})
+	}
+}
+
+func TestAutoEnrichPostFailureStaysQuiet(t *testing.T) {
+	f := newFixture()
+	f.reply.postErr = queueFull{}
+	f.h.Event(context.Background(), event("message", "look at https://evil.example.net/login"))
+
+	if replies := f.reply.all(); len(replies) != 0 {
+		t.Errorf("replies = %d, want none: nobody asked", len(replies))
 	}
 }
 

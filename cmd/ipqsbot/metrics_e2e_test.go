@@ -69,6 +69,7 @@ func TestMetricsServerWithBot(t *testing.T) {
 		`ipqsbot_lookups_total{kind="ip",outcome="ok"} 2`,
 		`ipqsbot_slack_posts_total{method="response_url"} 2`,
 		"ipqsbot_queue_depth",
+		`ipqsbot_slack_connection_opens_total{throttled="false"} 1`,
 		"ipqsbot_last_event_timestamp_seconds",
 	}
 	var body string

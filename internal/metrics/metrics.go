@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,7 @@ type Metrics struct {
 	slackPosts       *prometheus.CounterVec
 	slackRateLimited *prometheus.CounterVec
 	reconnects       prometheus.Counter
+	connectionOpens  *prometheus.CounterVec
 	queueDepth       prometheus.Gauge
 	lastEvent        prometheus.Gauge
 }
@@ -83,6 +85,10 @@ func New() *Metrics {
 			Name: "ipqsbot_reconnects_total",
 			Help: "Socket Mode connections after the first.",
 		}),
+		connectionOpens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ipqsbot_slack_connection_opens_total",
+			Help: "Calls of apps.connections.open, by whether the bot first waited because it was reconnecting too often.",
+		}, []string{"throttled"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ipqsbot_queue_depth",
 			Help: "Envelopes waiting for a worker.",
@@ -94,7 +100,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(
 		m.envelopes, m.ack, m.lookups, m.cache, m.ipqsCalls, m.ipqsErrors,
-		m.slackPosts, m.slackRateLimited, m.reconnects, m.queueDepth, m.lastEvent,
+		m.slackPosts, m.slackRateLimited, m.reconnects, m.connectionOpens, m.queueDepth, m.lastEvent,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -115,6 +121,12 @@ func (m *Metrics) Ack(d time.Duration) { m.ack.Observe(d.Seconds()) }
 
 // Reconnect counts a connection after the first.
 func (m *Metrics) Reconnect() { m.reconnects.Inc() }
+
+// ConnectionOpen counts a call of apps.connections.open; throttled is
+// true when the bot waited before it, to stay within its reconnect bound.
+func (m *Metrics) ConnectionOpen(throttled bool) {
+	m.connectionOpens.WithLabelValues(strconv.FormatBool(throttled)).Inc()
+}
 
 // QueueDepth sets the number of envelopes waiting for a worker.
 func (m *Metrics) QueueDepth(n int) { m.queueDepth.Set(float64(n)) }

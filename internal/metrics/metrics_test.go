@@ -105,6 +105,9 @@ func TestMetricsExposition(t *testing.T) {
 	m.Envelope("events_api")
 	m.Ack(3 * time.Millisecond)
 	m.Reconnect()
+	m.ConnectionOpen(false)
+	m.ConnectionOpen(true)
+	m.ConnectionOpen(true)
 	m.QueueDepth(7)
 	m.Lookup("ip", "ok")
 	m.CacheRead(TierMemory, true)
@@ -124,6 +127,8 @@ func TestMetricsExposition(t *testing.T) {
 		`ipqsbot_ack_seconds_bucket{le="0.0025"} 0`,
 		"ipqsbot_ack_seconds_count 1",
 		"ipqsbot_reconnects_total 1",
+		`ipqsbot_slack_connection_opens_total{throttled="false"} 1`,
+		`ipqsbot_slack_connection_opens_total{throttled="true"} 2`,
 		"ipqsbot_queue_depth 7",
 		`ipqsbot_lookups_total{kind="ip",outcome="ok"} 1`,
 		`ipqsbot_cache_total{result="hit",tier="memory"} 1`,

@@ -120,8 +120,11 @@ type Sim struct {
 	failures       map[string]failure
 	usergroups     map[string][]string
 	sharedChannels map[string]bool
-	pingsSent      int
-	pongs          int
+	// disconnectAll, when set, is the reason of a disconnect sent right
+	// after hello on every new socket.
+	disconnectAll string
+	pingsSent     int
+	pongs         int
 }
 
 type rateLimit struct {

@@ -96,8 +96,14 @@ func (s *Sim) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.accepted++
 	c.id = s.accepted
-	c.out = append([]frame{{data: s.helloLocked(), perConn: true}}, s.queue...)
-	s.queue = nil
+	c.out = []frame{{data: s.helloLocked(), perConn: true}}
+	if s.disconnectAll != "" {
+		// Envelopes stay queued for a socket that lasts.
+		c.out = append(c.out, frame{data: disconnectFrame(s.disconnectAll), disconnect: true, perConn: true})
+	} else {
+		c.out = append(c.out, s.queue...)
+		s.queue = nil
+	}
 	s.conns = append(s.conns, c)
 	s.notifyLocked()
 	s.wg.Add(2)
@@ -314,6 +320,27 @@ func (s *Sim) Raw(text string) {
 // socket. The simulator closes each of them after Options.DisconnectGrace
 // unless the client closes first.
 func (s *Sim) Disconnect(reason string) {
+	data := disconnectFrame(reason)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.out = append(c.out, frame{data: data, disconnect: true, perConn: true})
+		c.signal()
+	}
+}
+
+// DisconnectEveryConnection makes the simulator send
+// {"type":"disconnect","reason":reason} right after hello on every socket
+// that opens from now on, as Slack does while Socket Mode is switched off
+// (link_disabled) or the app has too many connections
+// (too_many_websockets). An empty reason turns it off.
+func (s *Sim) DisconnectEveryConnection(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disconnectAll = reason
+}
+
+func disconnectFrame(reason string) []byte {
 	data, _ := json.Marshal(map[string]any{
 		"type":   "disconnect",
 		"reason": reason,
@@ -321,13 +348,7 @@ func (s *Sim) Disconnect(reason string) {
 			"host": "sim",
 		},
 	})
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.conns {
-		c.out = append(c.out, frame{data: data, disconnect: true, perConn: true})
-		c.signal()
-	}
+	return data
 }
 
 // DropConnection closes every open socket at once, without a close frame,

@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ipqsbot/ipqsbot/internal/secret"
+	"github.com/ipqsbot/ipqsbot/internal/slacksim"
+)
+
+func TestOpenGateReserve(t *testing.T) {
+	g := newOpenGate(http.DefaultTransport, 3, 20*time.Second, slog.New(slog.DiscardHandler), noMetrics{})
+	start := g.last
+
+	var waits []time.Duration
+	for range 5 {
+		waits = append(waits, g.reserve(start))
+	}
+	want := []time.Duration{0, 0, 0, 20 * time.Second, 40 * time.Second}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Errorf("call %d at once waits %v, want %v", i+1, waits[i], want[i])
+		}
+	}
+	// A minute refills three turns; two of them paid the deficit.
+	if w := g.reserve(start.Add(time.Minute)); w != 0 {
+		t.Errorf("call a minute later waits %v, want 0", w)
+	}
+	if w := g.reserve(start.Add(time.Minute)); w != 20*time.Second {
+		t.Errorf("next call waits %v, want 20s", w)
+	}
+}
+
+func TestReconnectStormBounded(t *testing.T) {
+	for _, reason := range []string{slacksim.ReasonTooManyWebsockets, slacksim.ReasonLinkDisabled} {
+		t.Run(reason, func(t *testing.T) {
+			sim := slacksim.New(slacksim.Options{DisconnectGrace: 10 * time.Millisecond})
+			defer sim.Close()
+			sim.DisconnectEveryConnection(reason)
+
+			b, err := New(Config{AppToken: secret.New(sim.AppToken()), BotToken: secret.New(sim.BotToken()), APIURL: sim.APIURL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const burst, every = 3, 200 * time.Millisecond
+			b.gate.burst, b.gate.tokens, b.gate.every = burst, burst, every
+
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			runCtx, stopRun := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			h := &recordingHandler{release: make(chan struct{})}
+			close(h.release)
+			start := time.Now()
+			go func() { done <- b.Run(runCtx, h) }()
+
+			time.Sleep(2 * time.Second)
+			opens := sim.ConnectionsOpened()
+			bound := burst + int(time.Since(start)/every) + 1
+			if opens > bound {
+				t.Errorf("apps.connections.open called %d times in %v, want at most %d", opens, time.Since(start).Round(time.Millisecond), bound)
+			}
+			if opens < burst+2 {
+				t.Errorf("apps.connections.open called %d times, want the bot to keep reconnecting", opens)
+			}
+
+			// Once Slack stops disconnecting, the bot connects and answers.
+			sim.DisconnectEveryConnection("")
+			id := sim.SlashCommand(slacksim.SlashCommand{Text: "1.2.3.4"})
+			if _, err := sim.WaitAck(ctx, id); err != nil {
+				t.Fatalf("command after the storm not acknowledged: %v", err)
+			}
+			stopRun()
+			if err := <-done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}

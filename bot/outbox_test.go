@@ -1,0 +1,210 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// fakeSlack answers posts like chat.postMessage: it answers HTTP 429 to the
+// next limited[channel] posts of a channel and records the others.
+type fakeSlack struct {
+	retryAfter time.Duration
+
+	mu      sync.Mutex
+	limited map[string]int
+	posted  []string // "channel:text"
+	calls   int
+}
+
+func (f *fakeSlack) send(_ context.Context, channel string, opts []slack.MsgOption) error {
+	_, values, err := slack.UnsafeApplyMsgOptions("", channel, "", opts...)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.limited[channel] > 0 {
+		f.limited[channel]--
+		return &slack.RateLimitedError{RetryAfter: f.retryAfter}
+	}
+	f.posted = append(f.posted, channel+":"+values.Get("text"))
+	return nil
+}
+
+func (f *fakeSlack) limit(channel string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.limited == nil {
+		f.limited = make(map[string]int)
+	}
+	f.limited[channel] = n
+}
+
+func (f *fakeSlack) posts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.posted)
+}
+
+func text(s string) []slack.MsgOption { return []slack.MsgOption{slack.MsgOptionText(s, false)} }
+
+func newTestOutbox(t *testing.T, f *fakeSlack, size int) *outbox {
+	o := newOutbox(methodPostMessage, f.send, size, slog.New(slog.DiscardHandler))
+	o.spacing = time.Millisecond
+	t.Cleanup(func() { o.close(time.Now()) })
+	return o
+}
+
+func (f *fakeSlack) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// waitPosts polls until f holds n posts or a second has passed.
+func waitPosts(t *testing.T, f *fakeSlack, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := f.posts()
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestOutboxQueuesRateLimitedChannelOnly(t *testing.T) {
+	f := &fakeSlack{retryAfter: 200 * time.Millisecond}
+	f.limit("CBUSY", 1)
+	o := newTestOutbox(t, f, 10)
+	ctx := context.Background()
+
+	for _, p := range []struct{ channel, text string }{
+		{"CBUSY", "b1"}, {"CBUSY", "b2"}, {"CQUIET", "q1"}, {"CBUSY", "b3"},
+	} {
+		if err := o.post(ctx, p.channel, text(p.text)); err != nil {
+			t.Fatalf("post %s to %s: %v", p.text, p.channel, err)
+		}
+	}
+	// The quiet channel is not held up by the rate-limited one.
+	if got := f.posts(); !slices.Equal(got, []string{"CQUIET:q1"}) {
+		t.Fatalf("posts before Retry-After = %q, want only CQUIET:q1", got)
+	}
+
+	got := waitPosts(t, f, 4)
+	want := []string{"CQUIET:q1", "CBUSY:b1", "CBUSY:b2", "CBUSY:b3"}
+	if !slices.Equal(got, want) {
+		t.Errorf("posts = %q, want %q: the rate-limited channel's replies in order", got, want)
+	}
+	if !o.close(time.Now().Add(time.Second)) {
+		t.Error("close dropped replies")
+	}
+}
+
+func TestOutboxFullQueueTellsTheCaller(t *testing.T) {
+	f := &fakeSlack{retryAfter: 2 * time.Second}
+	f.limit("C1", 1)
+	o := newTestOutbox(t, f, 3)
+	ctx := context.Background()
+
+	for i := range 3 {
+		if err := o.post(ctx, "C1", text("r")); err != nil {
+			t.Fatalf("post %d: %v", i+1, err)
+		}
+	}
+	err := o.post(ctx, "C1", text("r4"))
+	full, ok := errors.AsType[*QueueFullError](err)
+	if !ok {
+		t.Fatalf("fourth post: err = %v, want a *QueueFullError", err)
+	}
+	if full.Queued != 3 || full.Channel != "C1" || full.Method != methodPostMessage {
+		t.Errorf("error = %+v, want 3 queued replies of chat.postMessage in C1", full)
+	}
+	if msg := full.UserMessage(); !strings.Contains(msg, "3 answers are already waiting") || !strings.Contains(msg, "Try again in 5 s") {
+		t.Errorf("user message = %q, want the queue length and a wait of 2 s plus 3 posts", msg)
+	}
+	if calls := f.callCount(); calls != 1 {
+		t.Errorf("Slack calls = %d, want 1: queued replies wait for Retry-After", calls)
+	}
+}
+
+func TestOutboxRetriesBoundedTimes(t *testing.T) {
+	f := &fakeSlack{retryAfter: time.Millisecond}
+	f.limit("C1", 100)
+	o := newTestOutbox(t, f, 3)
+
+	if err := o.post(context.Background(), "C1", text("r")); err != nil {
+		t.Fatal(err)
+	}
+	if !o.close(time.Now().Add(5 * time.Second)) {
+		t.Fatal("close timed out")
+	}
+	if calls := f.callCount(); calls != maxLaneAttempts {
+		t.Errorf("Slack calls = %d, want %d: a reply Slack keeps refusing is dropped", calls, maxLaneAttempts)
+	}
+}
+
+func TestOutboxCloseWaitsThenDrops(t *testing.T) {
+	t.Run("drained", func(t *testing.T) {
+		f := &fakeSlack{retryAfter: 100 * time.Millisecond}
+		f.limit("C1", 1)
+		o := newTestOutbox(t, f, 5)
+		for range 3 {
+			if err := o.post(context.Background(), "C1", text("r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !o.close(time.Now().Add(5 * time.Second)) {
+			t.Error("close dropped replies")
+		}
+		if got := len(f.posts()); got != 3 {
+			t.Errorf("posts = %d, want 3: close waits for the queue", got)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		f := &fakeSlack{retryAfter: 10 * time.Second}
+		f.limit("C1", 1)
+		o := newTestOutbox(t, f, 5)
+		if err := o.post(context.Background(), "C1", text("r")); err != nil {
+			t.Fatal(err)
+		}
+		if o.close(time.Now().Add(50 * time.Millisecond)) {
+			t.Error("close reported no drops, but Retry-After outlasted the deadline")
+		}
+		// After close, a rate-limited post starts no lane and fails.
+		f.limit("C2", 1)
+		err := o.post(context.Background(), "C2", text("late"))
+		if _, ok := errors.AsType[*slack.RateLimitedError](err); !ok {
+			t.Errorf("post after close: err = %v, want the 429 error", err)
+		}
+	})
+}
+
+func TestOutboxLaneEndsWhenDrained(t *testing.T) {
+	f := &fakeSlack{retryAfter: 10 * time.Millisecond}
+	f.limit("C1", 1)
+	o := newTestOutbox(t, f, 5)
+	if err := o.post(context.Background(), "C1", text("r1")); err != nil {
+		t.Fatal(err)
+	}
+	waitPosts(t, f, 1)
+	o.wg.Wait()
+
+	// With the lane gone, the next post goes out at once.
+	if err := o.post(context.Background(), "C1", text("r2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.posts(); !slices.Equal(got, []string{"C1:r1", "C1:r2"}) {
+		t.Errorf("posts = %q, want C1:r1 then C1:r2 at once", got)
+	}
+}
