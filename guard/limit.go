@@ -22,9 +22,10 @@ const DefaultPerMinute = 300
 // DefaultMaxUsers bounds how many per-user buckets a Limiter keeps.
 const DefaultMaxUsers = 10_000
 
-// LimitConfig configures a Limiter. Each limit is a token bucket that holds
-// at most its count of lookups and refills evenly over its period: a user
-// with 30/m may spend 30 lookups at once and then one every 2 seconds.
+// LimitConfig configures a Limiter. The per-user and per-minute limits are
+// token buckets that hold at most their count of lookups and refill evenly
+// over their period: a user with 30/m may spend 30 lookups at once and then
+// one every 2 seconds. The per-day limit is a count per UTC day.
 type LimitConfig struct {
 	// PerUser limits each user's lookups (USER_LOOKUP_LIMIT). The zero Rate
 	// means unlimited.
@@ -34,8 +35,14 @@ type LimitConfig struct {
 	PerMinute int
 	// PerDay limits lookups across the workspace per calendar day in UTC
 	// (LOOKUP_LIMIT_PER_DAY). 0 means unlimited. The count restarts at
-	// midnight UTC and when the process starts.
+	// midnight UTC. Without Shared, it also restarts when the process
+	// starts.
 	PerDay int
+	// Shared, when not nil, stores the counters of every limit, so that all
+	// processes sharing it enforce the limits together. A call for which
+	// Shared returns an error is charged to this process's own buckets
+	// instead, as if Shared were nil. nil keeps the limits in process memory.
+	Shared SharedCounters
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time
 }
@@ -86,10 +93,17 @@ func retryWords(d time.Duration) string {
 
 // Limiter charges lookups against a per-user limit and workspace limits per
 // minute and per day. It is safe for concurrent use.
+//
+// With LimitConfig.Shared, the shared counters decide. Each lookup they allow
+// is also taken from the local buckets unless one of them is empty, so that
+// a later call that falls back to them finds this process's recent use.
 type Limiter struct {
-	now      func() time.Time
-	perUser  Rate
-	maxUsers int
+	now       func() time.Time
+	perUser   Rate
+	perMinute int
+	perDay    int
+	shared    SharedCounters
+	maxUsers  int
 
 	// mu guards every bucket, so a lookup takes a token from all of its
 	// buckets or from none.
@@ -110,11 +124,14 @@ type userBucket struct {
 // NewLimiter returns a Limiter for cfg.
 func NewLimiter(cfg LimitConfig) *Limiter {
 	l := &Limiter{
-		now:      cfg.Now,
-		perUser:  cfg.PerUser,
-		maxUsers: DefaultMaxUsers,
-		users:    make(map[string]*list.Element),
-		lru:      list.New(),
+		now:       cfg.Now,
+		perUser:   cfg.PerUser,
+		perMinute: max(cfg.PerMinute, 0),
+		perDay:    max(cfg.PerDay, 0),
+		shared:    cfg.Shared,
+		maxUsers:  DefaultMaxUsers,
+		users:     make(map[string]*list.Element),
+		lru:       list.New(),
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -143,7 +160,7 @@ type limitedLooker struct {
 }
 
 func (ll *limitedLooker) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
-	if err := ll.limiter.take(UserFromContext(ctx)); err != nil {
+	if err := ll.limiter.take(ctx, UserFromContext(ctx)); err != nil {
 		return nil, err
 	}
 	return ll.next.Lookup(ctx, req)
@@ -167,9 +184,30 @@ func UserFromContext(ctx context.Context) string {
 
 // take charges one lookup to user and the workspace, or returns a
 // *LimitError and charges nothing.
-func (l *Limiter) take(user string) error {
+func (l *Limiter) take(ctx context.Context, user string) error {
 	now := l.now()
+	if l.shared == nil {
+		return l.takeLocal(user, now)
+	}
 
+	// A failing store logs its outage once, so the fallback here is quiet.
+	denied, ok := l.takeShared(ctx, user, now)
+	if !ok {
+		return l.takeLocal(user, now)
+	}
+	if denied != nil {
+		return denied
+	}
+
+	// The shared counters decide, so a rejection by the local buckets, which
+	// only track this process's use for a fallback, is ignored.
+	_ = l.takeLocal(user, now)
+	return nil
+}
+
+// takeLocal charges one lookup to the buckets in process memory, or returns
+// a *LimitError and charges nothing.
+func (l *Limiter) takeLocal(user string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
@@ -179,10 +217,10 @@ func (l *Limiter) take(user string) error {
 	}
 	checks := make([]scoped, 0, 3)
 	if user != "" && !l.perUser.Unlimited() {
-		checks = append(checks, scoped{"user", l.userBucket(user, now)})
+		checks = append(checks, scoped{scopeUser, l.userBucket(user, now)})
 	}
 	if l.minute != nil {
-		checks = append(checks, scoped{"minute", l.minute})
+		checks = append(checks, scoped{scopeMinute, l.minute})
 	}
 
 	var denied *LimitError
@@ -190,13 +228,13 @@ func (l *Limiter) take(user string) error {
 		c.b.refill(now)
 		wait := c.b.wait()
 		if wait > 0 && (denied == nil || wait > denied.RetryAfter) {
-			denied = &LimitError{Scope: c.scope, Limit: c.b.rate.String(), RetryAfter: wait}
+			denied = &LimitError{Scope: c.scope, Limit: l.limitWords(c.scope), RetryAfter: wait}
 		}
 	}
 	if l.day != nil {
 		l.day.roll(now)
 		if wait := l.day.wait(now); wait > 0 && (denied == nil || wait > denied.RetryAfter) {
-			denied = &LimitError{Scope: "day", Limit: fmt.Sprintf("%d per day (UTC)", l.day.limit), RetryAfter: wait}
+			denied = &LimitError{Scope: scopeDay, Limit: l.limitWords(scopeDay), RetryAfter: wait}
 		}
 	}
 	if denied != nil {

@@ -48,11 +48,11 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		Key:     cfg.IPQSKey,
 		Logger:  log.With("component", "ipqs"),
 	})
-	limits := guard.NewLimiter(guard.LimitConfig{
+	limitCfg := guard.LimitConfig{
 		PerUser:   cfg.UserLookupLimit,
 		PerMinute: cfg.LookupLimitPerMinute,
 		PerDay:    cfg.LookupLimitPerDay,
-	})
+	}
 	cacheCfg := cache.Config{TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries}
 	var deduper handlers.Deduper = dedupe.NewMemory(dedupe.DefaultTTL)
 	var readyChecks []metrics.Check
@@ -64,11 +64,13 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		}
 		defer store.Close()
 		cacheCfg.Shared = store
+		limitCfg.Shared = store
 		deduper = store
 		readyChecks = append(readyChecks, redisReady(store))
 	} else {
-		log.Info("shared state: in process memory; set REDIS_URL to share the cache and de-duplication across replicas")
+		log.Info("shared state: in process memory; set REDIS_URL to share the cache, de-duplication and lookup limits across replicas")
 	}
+	limits := guard.NewLimiter(limitCfg)
 	// The limits sit behind the cache, so cache hits never count.
 	// The breaker sits in front of the limits, so lookups it turns away
 	// spend no tokens.
@@ -82,6 +84,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		APIURL:   cfg.SlackAPIURL,
 		Logger:   log.With("component", "bot"),
 		Metrics:  m,
+		Workers:  cfg.Workers,
 	})
 	if err != nil {
 		log.Error("start failed", "err", err)
@@ -109,7 +112,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		log.Error("start failed: check SLACK_BOT_TOKEN and SLACK_API_URL", "err", err)
 		return exitFailure
 	}
-	log.Info("starting", "bot_user_id", id.UserID, "bot_id", id.BotID, "team_id", id.TeamID,
+	log.Info("starting", "bot_user_id", id.UserID, "bot_id", id.BotID, "team_id", id.TeamID, "workers", cfg.Workers,
 		"auto_enrich_kinds", cfg.AutoEnrichKinds, "auto_enrich_off", cfg.AutoEnrichOff,
 		"auto_enrich_channels", cfg.AutoEnrichChannels, "auto_enrich_shared_channels", cfg.AutoEnrichSharedChannels,
 		"max_indicators_auto", cfg.MaxIndicatorsAuto, "max_indicators_request", cfg.MaxIndicatorsRequest,

@@ -31,6 +31,10 @@ const (
 	// DefaultMetricsAddr is on loopback, so metrics and health endpoints are
 	// reachable from outside the host only when an operator says so.
 	DefaultMetricsAddr = "127.0.0.1:9090"
+	// DefaultWorkers matches the bot package's default worker count.
+	DefaultWorkers = 16
+	// MaxWorkers bounds WORKERS.
+	MaxWorkers = 1024
 )
 
 // DefaultAutoEnrichKinds are the kinds enriched in channels without a request.
@@ -51,6 +55,9 @@ type Config struct {
 	CacheTTL map[ipqs.Kind]time.Duration
 	// CacheMaxEntries bounds the results kept in process memory.
 	CacheMaxEntries int
+
+	// Workers is the number of requests handled at once.
+	Workers int
 
 	// RedisURL, when set, is the redis:// or rediss:// URL of the store
 	// that replicas share; it may hold a password. RedisURLRedacted is the
@@ -183,6 +190,10 @@ func Load(env Lookup, need Need) (*Config, error) {
 	cfg.CacheTTL[ipqs.KindEmail] = r.duration("CACHE_TTL_EMAIL", ttl)
 	cfg.CacheMaxEntries = r.positive("CACHE_MAX_ENTRIES", cache.DefaultMaxEntries)
 	cfg.RedisURL, cfg.RedisURLRedacted = r.redisURL("REDIS_URL")
+	cfg.Workers = r.positive("WORKERS", DefaultWorkers)
+	if cfg.Workers > MaxWorkers {
+		r.fail("WORKERS is invalid: %d; use a whole number from 1 to %d, such as %d", cfg.Workers, MaxWorkers, DefaultWorkers)
+	}
 
 	cfg.LogLevel = r.logLevel("LOG_LEVEL")
 	cfg.LogFormat = r.oneOf("LOG_FORMAT", "json", []string{"json", "text"})

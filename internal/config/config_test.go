@@ -349,6 +349,33 @@ func TestLoadInvalidCacheMaxEntries(t *testing.T) {
 	}
 }
 
+func TestLoadWorkers(t *testing.T) {
+	cfg, err := Load(envOf(validEnv()), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Workers != 16 {
+		t.Errorf("Workers = %d, want the default 16", cfg.Workers)
+	}
+
+	env := validEnv()
+	env["WORKERS"] = "64"
+	if cfg, err = Load(envOf(env), NeedAll); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Workers != 64 {
+		t.Errorf("Workers = %d, want 64", cfg.Workers)
+	}
+
+	for _, value := range []string{"0", "-1", "many", "1025"} {
+		env["WORKERS"] = value
+		_, err := Load(envOf(env), NeedAll)
+		if err == nil || !strings.Contains(err.Error(), "WORKERS is invalid") {
+			t.Errorf("WORKERS=%s: err = %v, want it named as invalid", value, err)
+		}
+	}
+}
+
 func TestLoadMetricsAddr(t *testing.T) {
 	cases := []struct {
 		value, want string

@@ -1,6 +1,7 @@
 // Package redisstore keeps the state that replicas of the bot share in
 // Redis: cached lookup results, short locks that let one replica call IPQS
-// for an indicator while the others wait, and the event IDs already handled.
+// for an indicator while the others wait, the event IDs already handled, and
+// the counters of the lookup limits.
 package redisstore
 
 import (
@@ -41,7 +42,7 @@ type Config struct {
 	// it, such as redis://:password@127.0.0.1:6379/0.
 	URL string
 	// Prefix starts every key; DefaultPrefix when empty. The kinds of keys
-	// follow it: "cache:", "lock:" and "seen:".
+	// follow it: "cache:", "lock:", "seen:" and "limit:".
 	Prefix string
 	// Timeout bounds each call to Redis; DefaultTimeout when 0.
 	Timeout time.Duration
@@ -283,7 +284,7 @@ func (s *Store) end(ctx context.Context, err error) error {
 			s.mu.Lock()
 			if s.down {
 				s.down = false
-				s.log.Info("redis reachable again; sharing the cache and de-duplication across replicas", "redis_url", s.shown)
+				s.log.Info("redis reachable again; sharing the cache, de-duplication and lookup limits across replicas", "redis_url", s.shown)
 			}
 			s.mu.Unlock()
 		}
@@ -303,7 +304,7 @@ func (s *Store) end(ctx context.Context, err error) error {
 	if !s.down {
 		s.down = true
 		s.lastProbe = time.Now()
-		s.log.Warn("redis unreachable; lookups use this process's cache and call IPQS without the shared lock, and event de-duplication falls back to this process's memory, until Redis responds again",
+		s.log.Warn("redis unreachable; lookups use this process's cache, call IPQS without the shared lock and count against this process's limits only, and event de-duplication falls back to this process's memory, until Redis responds again",
 			"redis_url", s.shown, "err", err)
 	}
 	s.mu.Unlock()
