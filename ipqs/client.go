@@ -97,6 +97,10 @@ type Client struct {
 	deadlines deadlines
 }
 
+// maxIdleConns bounds the idle connections kept to IPQS, above the bot's
+// default number of concurrent lookups.
+const maxIdleConns = 64
+
 // New returns a Client for cfg. It makes no network call, so a wrong key
 // shows up as an ErrInvalidKey error on the first call.
 func New(cfg Config) *Client {
@@ -112,6 +116,13 @@ func New(cfg Config) *Client {
 	var hc http.Client
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
+	} else {
+		// Every call goes to one host, so Go's default of 2 idle connections
+		// per host would make most concurrent calls open a new connection
+		// and do a new TLS handshake.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = maxIdleConns
+		hc.Transport = t
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -612,5 +613,41 @@ func TestKeyRedactedFromMessage(t *testing.T) {
 	assertNoKey(t, err)
 	if KindOf(err) != ErrInvalidKey {
 		t.Errorf("err = %v, want %s", err, ErrInvalidKey)
+	}
+}
+
+func TestConcurrentCallsReuseConnections(t *testing.T) {
+	var opened atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"success":true,"message":"Success","fraud_score":0,"request_id":"r1"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, _ := newTestClient(t, srv.URL+"/", Config{})
+
+	const workers, rounds = 16, 20
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				ip := fmt.Sprintf("192.0.2.%d", w*rounds+i)
+				if _, err := c.Lookup(context.Background(), Request{Kind: KindIP, Value: ip}); err != nil {
+					t.Errorf("lookup %s: %v", ip, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	// With 2 idle connections per host, most of the 320 calls would open a
+	// connection of their own.
+	if n := opened.Load(); n > 2*workers {
+		t.Errorf("connections opened = %d for %d concurrent callers, want at most %d", n, workers, 2*workers)
 	}
 }

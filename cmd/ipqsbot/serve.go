@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/ipqsbot/ipqsbot/bot"
@@ -42,6 +44,7 @@ func runBot(ctx context.Context, env config.Lookup, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer auditLog.Close()
+	setMemoryLimit(cfg, log)
 
 	client := ipqs.New(ipqs.Config{
 		BaseURL: cfg.IPQSBaseURL,
@@ -200,6 +203,18 @@ func redisReady(store *redisstore.Store) metrics.Check {
 		}
 		return nil
 	}
+}
+
+// setMemoryLimit gives Go's runtime the soft memory limit that fits the
+// cache, unless GOMEMLIMIT already set one.
+func setMemoryLimit(cfg *config.Config, log *slog.Logger) {
+	if current := debug.SetMemoryLimit(-1); current != math.MaxInt64 {
+		log.Info("memory limit already set, by GOMEMLIMIT", "memory_limit_bytes", current)
+		return
+	}
+	limit := cfg.MemoryLimit()
+	debug.SetMemoryLimit(limit)
+	log.Info("memory limit set from CACHE_MAX_ENTRIES; set GOMEMLIMIT to choose another", "memory_limit_bytes", limit)
 }
 
 // redisPingTimeout bounds the start-up check of Redis.

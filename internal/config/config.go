@@ -595,3 +595,19 @@ func NeverLookupDomains(env Lookup) ([]string, error) {
 	}
 	return domains, nil
 }
+
+// Terms of MemoryLimit.
+const (
+	memoryLimitBase     = 32 << 20
+	memoryLimitPerEntry = 1 << 10
+)
+
+// MemoryLimit returns the soft memory limit, in bytes, that the bot gives
+// Go's runtime when GOMEMLIMIT is not set: 32 MiB plus 1 KiB for each
+// cache entry allowed by CACHE_MAX_ENTRIES, about 130 MiB by default. A
+// cached IP result takes about 810 bytes of heap, so a full cache stays
+// below the limit. Without a limit, the runtime lets the heap grow to twice
+// what is live before it collects garbage.
+func (c *Config) MemoryLimit() int64 {
+	return memoryLimitBase + int64(c.CacheMaxEntries)*memoryLimitPerEntry
+}

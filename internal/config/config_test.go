@@ -349,6 +349,25 @@ func TestLoadInvalidCacheMaxEntries(t *testing.T) {
 	}
 }
 
+func TestMemoryLimitFollowsCacheSize(t *testing.T) {
+	cfg, err := Load(envOf(validEnv()), NeedAll)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := cfg.MemoryLimit(), int64(32<<20+100_000<<10); got != want {
+		t.Errorf("MemoryLimit() = %d, want %d for the default cache size", got, want)
+	}
+
+	env := validEnv()
+	env["CACHE_MAX_ENTRIES"] = "1000000"
+	if cfg, err = Load(envOf(env), NeedAll); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := cfg.MemoryLimit(), int64(32<<20+1_000_000<<10); got != want {
+		t.Errorf("MemoryLimit() = %d, want %d for 1,000,000 entries", got, want)
+	}
+}
+
 func TestLoadWorkers(t *testing.T) {
 	cfg, err := Load(envOf(validEnv()), NeedAll)
 	if err != nil {
