@@ -91,7 +91,13 @@ type queuedPost struct {
 	opts []slack.MsgOption
 	// limited counts the HTTP 429 responses the post received.
 	limited int
+	// onFail, when set, is called with the error of a queued post that
+	// fails for good.
+	onFail failFunc
 }
+
+// failFunc is told that a queued post failed for good.
+type failFunc func(ctx context.Context, err error)
 
 func newOutbox(method string, send sendFunc, size int, log *slog.Logger) *outbox {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -103,13 +109,13 @@ func newOutbox(method string, send sendFunc, size int, log *slog.Logger) *outbox
 }
 
 // post posts opts to channel, or queues them when Slack is rate-limiting
-// the channel. It returns nil once the post is made or queued; a queued
-// post that fails later is logged.
-func (o *outbox) post(ctx context.Context, channel string, opts []slack.MsgOption) error {
+// the channel. It returns nil once the post is made or queued. A queued
+// post that fails later is logged and, when onFail is set, passed to it.
+func (o *outbox) post(ctx context.Context, channel string, opts []slack.MsgOption, onFail failFunc) error {
 	o.mu.Lock()
 	if ln, ok := o.lanes[channel]; ok {
 		defer o.mu.Unlock()
-		return o.enqueueLocked(channel, ln, queuedPost{opts: opts}, 0)
+		return o.enqueueLocked(channel, ln, queuedPost{opts: opts, onFail: onFail}, 0)
 	}
 	o.mu.Unlock()
 
@@ -132,7 +138,7 @@ func (o *outbox) post(ctx context.Context, channel string, opts []slack.MsgOptio
 		o.log.Warn("slack rate-limited replies in a channel: queueing them",
 			"method", o.method, "channel", channel, "retry_after", rl.RetryAfter)
 	}
-	return o.enqueueLocked(channel, ln, queuedPost{opts: opts, limited: 1}, rl.RetryAfter)
+	return o.enqueueLocked(channel, ln, queuedPost{opts: opts, limited: 1, onFail: onFail}, rl.RetryAfter)
 }
 
 // enqueueLocked adds p to ln, whose next post may not come before
@@ -178,19 +184,25 @@ func (o *outbox) drain(channel string, ln *lane) {
 		o.mu.Lock()
 		next := time.Now().Add(o.spacing)
 		rl, limited := errors.AsType[*slack.RateLimitedError](err)
-		switch {
-		case limited && p.limited+1 < maxLaneAttempts:
+		failed := err != nil
+		if limited && p.limited+1 < maxLaneAttempts {
 			p.limited++
 			next = time.Now().Add(min(rl.RetryAfter, maxRetryAfter))
 			ln.queue = append([]queuedPost{p}, ln.queue...)
-		case err != nil:
-			o.log.Error("queued reply failed: dropped", "method", o.method, "channel", channel,
-				"rate_limited", p.limited, "err", err)
+			failed = false
 		}
 		if next.After(ln.next) {
 			ln.next = next
 		}
 		o.mu.Unlock()
+
+		if failed {
+			o.log.Error("queued reply failed: dropped", "method", o.method, "channel", channel,
+				"rate_limited", p.limited, "err", err)
+			if p.onFail != nil {
+				p.onFail(o.ctx, err)
+			}
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ func TestOutboxQueuesRateLimitedChannelOnly(t *testing.T) {
 	for _, p := range []struct{ channel, text string }{
 		{"CBUSY", "b1"}, {"CBUSY", "b2"}, {"CQUIET", "q1"}, {"CBUSY", "b3"},
 	} {
-		if err := o.post(ctx, p.channel, text(p.text)); err != nil {
+		if err := o.post(ctx, p.channel, text(p.text), nil); err != nil {
 			t.Fatalf("post %s to %s: %v", p.text, p.channel, err)
 		}
 	}
@@ -118,11 +118,11 @@ func TestOutboxFullQueueTellsTheCaller(t *testing.T) {
 	ctx := context.Background()
 
 	for i := range 3 {
-		if err := o.post(ctx, "C1", text("r")); err != nil {
+		if err := o.post(ctx, "C1", text("r"), nil); err != nil {
 			t.Fatalf("post %d: %v", i+1, err)
 		}
 	}
-	err := o.post(ctx, "C1", text("r4"))
+	err := o.post(ctx, "C1", text("r4"), nil)
 	full, ok := errors.AsType[*QueueFullError](err)
 	if !ok {
 		t.Fatalf("fourth post: err = %v, want a *QueueFullError", err)
@@ -143,7 +143,9 @@ func TestOutboxRetriesBoundedTimes(t *testing.T) {
 	f.limit("C1", 100)
 	o := newTestOutbox(t, f, 3)
 
-	if err := o.post(context.Background(), "C1", text("r")); err != nil {
+	var failures []error
+	onFail := func(_ context.Context, err error) { failures = append(failures, err) }
+	if err := o.post(context.Background(), "C1", text("r"), onFail); err != nil {
 		t.Fatal(err)
 	}
 	if !o.close(time.Now().Add(5 * time.Second)) {
@@ -151,6 +153,12 @@ func TestOutboxRetriesBoundedTimes(t *testing.T) {
 	}
 	if calls := f.callCount(); calls != maxLaneAttempts {
 		t.Errorf("Slack calls = %d, want %d: a reply Slack keeps refusing is dropped", calls, maxLaneAttempts)
+	}
+	if len(failures) != 1 {
+		t.Fatalf("onFail called %d times, want once", len(failures))
+	}
+	if _, ok := errors.AsType[*slack.RateLimitedError](failures[0]); !ok {
+		t.Errorf("onFail got %v, want the 429 error", failures[0])
 	}
 }
 
@@ -160,7 +168,7 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		f.limit("C1", 1)
 		o := newTestOutbox(t, f, 5)
 		for range 3 {
-			if err := o.post(context.Background(), "C1", text("r")); err != nil {
+			if err := o.post(context.Background(), "C1", text("r"), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -175,7 +183,7 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		f := &fakeSlack{retryAfter: 10 * time.Second}
 		f.limit("C1", 1)
 		o := newTestOutbox(t, f, 5)
-		if err := o.post(context.Background(), "C1", text("r")); err != nil {
+		if err := o.post(context.Background(), "C1", text("r"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if o.close(time.Now().Add(50 * time.Millisecond)) {
@@ -183,7 +191,7 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		}
 		// After close, a rate-limited post starts no lane and fails.
 		f.limit("C2", 1)
-		err := o.post(context.Background(), "C2", text("late"))
+		err := o.post(context.Background(), "C2", text("late"), nil)
 		if _, ok := errors.AsType[*slack.RateLimitedError](err); !ok {
 			t.Errorf("post after close: err = %v, want the 429 error", err)
 		}
@@ -194,14 +202,14 @@ func TestOutboxLaneEndsWhenDrained(t *testing.T) {
 	f := &fakeSlack{retryAfter: 10 * time.Millisecond}
 	f.limit("C1", 1)
 	o := newTestOutbox(t, f, 5)
-	if err := o.post(context.Background(), "C1", text("r1")); err != nil {
+	if err := o.post(context.Background(), "C1", text("r1"), nil); err != nil {
 		t.Fatal(err)
 	}
 	waitPosts(t, f, 1)
 	o.wg.Wait()
 
 	// With the lane gone, the next post goes out at once.
-	if err := o.post(context.Background(), "C1", text("r2")); err != nil {
+	if err := o.post(context.Background(), "C1", text("r2"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.posts(); !slices.Equal(got, []string{"C1:r1", "C1:r2"}) {

@@ -39,12 +39,13 @@ type replier struct {
 	// method and channel.
 	posts      *outbox
 	ephemerals *outbox
+	log        *slog.Logger
 }
 
 var _ handlers.Replier = (*replier)(nil)
 
 func newReplier(api *slack.Client, httpClient *http.Client, apiHost string, queueSize int, m Metrics, log *slog.Logger) *replier {
-	r := &replier{api: api, http: httpClient, apiHost: apiHost, metrics: m}
+	r := &replier{api: api, http: httpClient, apiHost: apiHost, metrics: m, log: log}
 	r.posts = newOutbox(methodPostMessage, r.postMessage, queueSize, log)
 	r.ephemerals = newOutbox(methodPostEphemeral, r.postEphemeral, queueSize, log)
 	return r
@@ -59,8 +60,10 @@ const (
 // PostThread posts msg in the thread of threadTS, or in the channel itself
 // when threadTS is empty, with link and media unfurling off. While Slack
 // rate-limits the channel, msg is queued and PostThread returns nil; when
-// the channel's queue is full, it returns a *QueueFullError.
-func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg formatter.Message) error {
+// the channel's queue is full, it returns a *QueueFullError. When requester
+// is set and msg cannot be posted, now or later from the queue, requester
+// is told so in a message only they see.
+func (r *replier) PostThread(ctx context.Context, channel, threadTS, requester string, msg formatter.Message) error {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...),
@@ -70,18 +73,30 @@ func (r *replier) PostThread(ctx context.Context, channel, threadTS string, msg 
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
-	return r.posts.post(ctx, channel, opts)
+
+	var onFail failFunc
+	if requester != "" {
+		onFail = func(ctx context.Context, err error) { r.tellFailed(ctx, channel, requester, err) }
+	}
+	err := r.posts.post(ctx, channel, opts, onFail)
+	if err != nil && onFail != nil {
+		onFail(ctx, err)
+	}
+	return err
 }
 
-// Ephemeral posts msg in channel so that only user sees it. It is queued
-// as PostThread's messages are.
-func (r *replier) Ephemeral(ctx context.Context, channel, user string, msg formatter.Message) error {
+// tellFailed tells user, in a message only they see, that the answer to
+// their request could not be posted in channel.
+func (r *replier) tellFailed(ctx context.Context, channel, user string, cause error) {
+	msg := formatter.PostFailed(cause)
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
 		slack.MsgOptionBlocks(msg.Blocks...),
 		slack.MsgOptionPostEphemeral(user),
 	}
-	return r.ephemerals.post(ctx, channel, opts)
+	if err := r.ephemerals.post(ctx, channel, opts, nil); err != nil {
+		r.log.Error("telling the requester that a reply failed also failed", "channel", channel, "user", user, "err", err)
+	}
 }
 
 // postMessage makes one chat.postMessage call.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,9 +16,11 @@ import (
 )
 
 // echoHandler posts each message's text back to its channel and records
-// the errors PostThread returned.
+// the errors PostThread returned. With tell set, the sender is the
+// requester.
 type echoHandler struct {
 	reply handlers.Replier
+	tell  bool
 
 	mu   sync.Mutex
 	errs map[string]error
@@ -28,7 +31,11 @@ func (h *echoHandler) CommandBusy(context.Context, handlers.Command) {}
 func (h *echoHandler) EventBusy(context.Context, handlers.Event)     {}
 
 func (h *echoHandler) Event(ctx context.Context, ev handlers.Event) {
-	err := h.reply.PostThread(ctx, ev.Channel, "", formatter.Message{Text: ev.Text})
+	var requester string
+	if h.tell {
+		requester = ev.User
+	}
+	err := h.reply.PostThread(ctx, ev.Channel, "", requester, formatter.Message{Text: ev.Text})
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.errs[ev.Text] = err
@@ -100,5 +107,64 @@ func TestRateLimitedRepliesQueuedPerChannel(t *testing.T) {
 	}
 	if _, ok := errors.AsType[*QueueFullError](h.errs["m4"]); !ok {
 		t.Errorf("PostThread(m4) = %v, want a *QueueFullError", h.errs["m4"])
+	}
+}
+
+func TestRequesterToldOfFailedReplies(t *testing.T) {
+	sim := slacksim.New(slacksim.Options{})
+	defer sim.Close()
+	b, err := New(Config{
+		AppToken: secret.New(sim.AppToken()), BotToken: secret.New(sim.BotToken()), APIURL: sim.APIURL(),
+		Workers: 1, ReplyQueueSize: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &echoHandler{reply: b.Replier(), tell: true, errs: make(map[string]error)}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	runCtx, stopRun := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx, h) }()
+	if err := sim.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Slack refuses every post in the channel. The first reply waits in
+	// the queue until Slack has refused it maxLaneAttempts times; the
+	// second finds the queue full.
+	sim.Set429(slacksim.MethodPostMessage, 1000, time.Second)
+	sim.Message("C1", "UALICE", "first")
+	time.Sleep(100 * time.Millisecond)
+	sim.Message("C1", "UBOB", "second")
+
+	told := make(map[string]string)
+	deadline := time.Now().Add(15 * time.Second)
+	for len(told) < 2 && time.Now().Before(deadline) {
+		for _, p := range sim.Posts() {
+			if p.Method == slacksim.MethodPostEphemeral {
+				told[p.User] = string(p.Blocks)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, user := range []string{"UALICE", "UBOB"} {
+		blocks, ok := told[user]
+		if !ok {
+			t.Errorf("%s was not told that the reply failed; ephemeral messages: %v", user, told)
+			continue
+		}
+		if !strings.Contains(blocks, "could not be posted") {
+			t.Errorf("message to %s = %s, want it to say the answer could not be posted", user, blocks)
+		}
+	}
+	if !strings.Contains(told["UBOB"], "answers are already waiting") {
+		t.Errorf("message to UBOB = %s, want it to say the queue is full", told["UBOB"])
+	}
+
+	stopRun()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

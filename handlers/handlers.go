@@ -31,10 +31,10 @@ type Replier interface {
 	// Respond posts msg to a slash command's response_url, visible only to
 	// the user who ran the command.
 	Respond(ctx context.Context, responseURL string, msg formatter.Message) error
-	// PostThread posts msg in channel, in the thread of threadTS.
-	PostThread(ctx context.Context, channel, threadTS string, msg formatter.Message) error
-	// Ephemeral posts msg in channel, visible only to user.
-	Ephemeral(ctx context.Context, channel, user string, msg formatter.Message) error
+	// PostThread posts msg in channel, in the thread of threadTS. When
+	// requester is set and msg cannot be posted, now or later, the replier
+	// tells requester so in a message only they see.
+	PostThread(ctx context.Context, channel, threadTS, requester string, msg formatter.Message) error
 }
 
 // Deduper remembers keys for a while. FirstSeen records key and reports
@@ -258,20 +258,14 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 		}
 	}
 
-	if err := h.cfg.Reply.PostThread(ctx, ev.Channel, threadOf(ev), msg); err != nil {
-		log.Error("reply in thread failed", "err", err)
-		if h.isRequest(ev) {
-			h.tellPostFailed(ctx, log, ev, err)
-		}
+	// Whoever asked is told when the answer cannot be posted; pasted links
+	// that nobody asked about are not worth a private message.
+	var requester string
+	if h.isRequest(ev) {
+		requester = ev.User
 	}
-}
-
-// tellPostFailed tells the sender of a request, in a message only they
-// see, that its answer could not be posted, so that a request never goes
-// unanswered without a word.
-func (h *Handler) tellPostFailed(ctx context.Context, log *slog.Logger, ev Event, err error) {
-	if err := h.cfg.Reply.Ephemeral(ctx, ev.Channel, ev.User, formatter.PostFailed(err)); err != nil {
-		log.Error("telling the user that the reply failed also failed", "err", err)
+	if err := h.cfg.Reply.PostThread(ctx, ev.Channel, threadOf(ev), requester, msg); err != nil {
+		log.Error("reply in thread failed", "err", err)
 	}
 }
 
@@ -281,7 +275,15 @@ func (h *Handler) EventBusy(ctx context.Context, ev Event) {
 	if h.ignoreReason(ev) != "" || !h.isRequest(ev) {
 		return
 	}
-	if err := h.cfg.Reply.PostThread(ctx, ev.Channel, threadOf(ev), formatter.Problem(busyWhat, busyTodo)); err != nil {
+	// A mention arrives as app_mention and as message, and Slack may retry
+	// either, so the same keys as Event's keep it to one busy reply.
+	if ev.EventID != "" && !h.cfg.Dedupe.FirstSeen(ctx, "event:"+ev.EventID) {
+		return
+	}
+	if !h.cfg.Dedupe.FirstSeen(ctx, "msg:"+ev.Channel+":"+ev.TS) {
+		return
+	}
+	if err := h.cfg.Reply.PostThread(ctx, ev.Channel, threadOf(ev), ev.User, formatter.Problem(busyWhat, busyTodo)); err != nil {
 		h.log.Error("reply in thread failed", "envelope_id", ev.EnvelopeID, "err", err)
 	}
 }

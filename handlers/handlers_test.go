@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,9 +58,9 @@ type reply struct {
 	responseURL string
 	channel     string
 	threadTS    string
-	// user is set for ephemeral messages: the only user who sees it.
-	user string
-	msg  formatter.Message
+	// requester is the user PostThread tells when the post fails.
+	requester string
+	msg       formatter.Message
 }
 
 func (r reply) json(t *testing.T) string {
@@ -76,8 +75,6 @@ func (r reply) json(t *testing.T) string {
 type fakeReplier struct {
 	mu      sync.Mutex
 	replies []reply
-	// postErr, when set, fails every PostThread call.
-	postErr error
 }
 
 func (f *fakeReplier) Respond(_ context.Context, responseURL string, msg formatter.Message) error {
@@ -87,20 +84,10 @@ func (f *fakeReplier) Respond(_ context.Context, responseURL string, msg formatt
 	return nil
 }
 
-func (f *fakeReplier) PostThread(_ context.Context, channel, threadTS string, msg formatter.Message) error {
+func (f *fakeReplier) PostThread(_ context.Context, channel, threadTS, requester string, msg formatter.Message) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.postErr != nil {
-		return f.postErr
-	}
-	f.replies = append(f.replies, reply{channel: channel, threadTS: threadTS, msg: msg})
-	return nil
-}
-
-func (f *fakeReplier) Ephemeral(_ context.Context, channel, user string, msg formatter.Message) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.replies = append(f.replies, reply{channel: channel, user: user, msg: msg})
+	f.replies = append(f.replies, reply{channel: channel, threadTS: threadTS, requester: requester, msg: msg})
 	return nil
 }
 
@@ -233,57 +220,60 @@ func TestEventMentionPairAnsweredOnce(t *testing.T) {
 	}
 }
 
-// queueFull stands for the replier's error when Slack rate-limits a channel
-// and its reply queue is full.
-type queueFull struct{}
-
-func (queueFull) Error() string { return "queue full" }
-func (queueFull) UserMessage() string {
-	return "Slack is limiting how fast the bot may post here. Try again in 21 s."
-}
-
-func TestEventPostFailureToldToRequester(t *testing.T) {
+func TestEventRequesterTold(t *testing.T) {
 	tests := []struct {
-		name     string
-		err      error
-		wantText string
+		name          string
+		ev            Event
+		wantRequester string
 	}{
-		{"queue full", queueFull{}, "Try again in 21 s."},
-		{"other error", errors.New("chat.postMessage to C1: not_in_channel"), "check the bot's logs"},
+		{"mention", event("app_mention", "<@UBOT> 45.83.64.1"), "U1"},
+		{"direct message", func() Event {
+			e := event("message", "45.83.64.1")
+			e.Channel, e.ChannelType = "D1", "im"
+			return e
+		}(), "U1"},
+		{"pasted link", event("message", "look at https://evil.example.net/login"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture()
-			f.reply.postErr = tt.err
-			mention := event("app_mention", "<@UBOT> 45.83.64.1")
-			f.h.Event(context.Background(), mention)
+			f.h.Event(context.Background(), tt.ev)
 
 			replies := f.reply.all()
 			if len(replies) != 1 {
-				t.Fatalf("replies = %d, want 1 ephemeral message", len(replies))
+				t.Fatalf("replies = %d, want 1", len(replies))
 			}
-			r := replies[0]
-			if r.channel != mention.Channel || r.user != mention.User {
-				t.Errorf("ephemeral went to %s/%s, want %s/%s", r.channel, r.user, mention.Channel, mention.User)
-			}
-			body := r.json(t)
-			if !strings.Contains(body, tt.wantText) {
-				t.Errorf("ephemeral does not contain %q:\n%s", tt.wantText, body)
-			}
-			if strings.Contains(body, "not_in_channel") {
-				t.Errorf("ephemeral shows the internal error:\n%s", body)
+			if got := replies[0].requester; got != tt.wantRequester {
+				t.Errorf("requester = %q, want %q: only whoever asked is told of a failed post", got, tt.wantRequester)
 			}
 		})
 	}
 }
 
-func TestAutoEnrichPostFailureStaysQuiet(t *testing.T) {
+func TestEventBusyAnsweredOnce(t *testing.T) {
 	f := newFixture()
-	f.reply.postErr = queueFull{}
-	f.h.Event(context.Background(), event("message", "look at https://evil.example.net/login"))
+	ctx := context.Background()
+	text := "<@UBOT> 45.83.64.1"
 
-	if replies := f.reply.all(); len(replies) != 0 {
-		t.Errorf("replies = %d, want none: nobody asked", len(replies))
+	mention := event("app_mention", text)
+	mention.EventID = "Ev1"
+	message := event("message", text)
+	message.EventID = "Ev2"
+	f.h.EventBusy(ctx, mention)
+	f.h.EventBusy(ctx, message)
+	f.h.EventBusy(ctx, mention) // a retry of the first
+
+	replies := f.reply.all()
+	if len(replies) != 1 {
+		t.Fatalf("busy replies = %d, want 1", len(replies))
+	}
+	if replies[0].requester != "U1" {
+		t.Errorf("requester = %q, want U1", replies[0].requester)
+	}
+	// The message was answered, so a later delivery is not run.
+	f.h.Event(ctx, message)
+	if got := len(f.reply.all()); got != 1 {
+		t.Errorf("replies after a redelivery = %d, want 1", got)
 	}
 }
 

@@ -44,9 +44,10 @@ type botProcess struct {
 }
 
 // startBot starts the bot at path with settings that point it at the fakes
-// and lift every lookup limit. Its stdout and stderr go to bot.log in
-// workDir and its audit log to audit.log there.
-func startBot(path, workDir, slackURL, ipqsURL string) (*botProcess, error) {
+// and lift every lookup limit, and with workers as WORKERS unless it is 0.
+// Its stdout and stderr go to bot.log in workDir and its audit log to
+// audit.log there.
+func startBot(path, workDir, slackURL, ipqsURL string, workers int) (*botProcess, error) {
 	logPath := filepath.Join(workDir, "bot.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -70,6 +71,9 @@ func startBot(path, workDir, slackURL, ipqsURL string) (*botProcess, error) {
 		"USER_LOOKUP_LIMIT=unlimited",
 		"LOOKUP_LIMIT_PER_MINUTE=0",
 		"AUTO_ENRICH_KINDS=url,domain,ip",
+	}
+	if workers > 0 {
+		cmd.Env = append(cmd.Env, "WORKERS="+strconv.Itoa(workers))
 	}
 	cmd.Dir = workDir // contains no .env file that the bot would read
 	cmd.Stdout = logFile
@@ -190,4 +194,46 @@ func (b *botProcess) logTail() string {
 		lines = lines[len(lines)-logTailLines:]
 	}
 	return "  " + string(bytes.Join(lines, []byte("\n  ")))
+}
+
+// logErrors returns how many lines of the bot's log have level ERROR, the
+// first of them, and their count by message. When the log cannot be read,
+// it returns -1 and the error.
+func (b *botProcess) logErrors() (int, string, map[string]int) {
+	data, err := os.ReadFile(b.logPath)
+	if err != nil {
+		return -1, fmt.Sprintf("cannot read %s: %v", b.logPath, err), nil
+	}
+	count, first := 0, ""
+	byMessage := make(map[string]int)
+	for line := range strings.Lines(string(data)) {
+		if !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		if count == 0 {
+			first = strings.TrimSpace(line)
+		}
+		count++
+		byMessage[logMessage(line)]++
+	}
+	return count, first, byMessage
+}
+
+// logMessage returns the msg attribute of a log/slog text line, unquoted,
+// or "" when the line has none.
+func logMessage(line string) string {
+	_, rest, ok := strings.Cut(line, " msg=")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(rest, `"`) {
+		quoted, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return ""
+		}
+		msg, _ := strconv.Unquote(quoted)
+		return msg
+	}
+	msg, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	return msg
 }

@@ -257,5 +257,5 @@ type adminChannel struct {
 
 // Notify posts text to the admin channel, outside any thread.
 func (a adminChannel) Notify(ctx context.Context, text string) error {
-	return a.reply.PostThread(ctx, a.channel, "", formatter.Notice(text))
+	return a.reply.PostThread(ctx, a.channel, "", "", formatter.Notice(text))
 }
