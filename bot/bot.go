@@ -32,7 +32,7 @@ type Handler interface {
 
 // Defaults for Config fields left zero.
 const (
-	DefaultWorkers      = 16
+	DefaultWorkers      = 64
 	DefaultQueueSize    = 1024
 	DefaultDrainTimeout = 25 * time.Second
 	// ackTimeout bounds one acknowledgement; Slack retries an envelope that

@@ -97,8 +97,8 @@ type Client struct {
 	deadlines deadlines
 }
 
-// maxIdleConns bounds the idle connections kept to IPQS, above the bot's
-// default number of concurrent lookups.
+// maxIdleConns bounds the idle connections kept to IPQS. It matches the
+// bot's default number of concurrent lookups (WORKERS).
 const maxIdleConns = 64
 
 // New returns a Client for cfg. It makes no network call, so a wrong key

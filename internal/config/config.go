@@ -32,7 +32,7 @@ const (
 	// reachable from outside the host only when an operator says so.
 	DefaultMetricsAddr = "127.0.0.1:9090"
 	// DefaultWorkers matches the bot package's default worker count.
-	DefaultWorkers = 16
+	DefaultWorkers = 64
 	// MaxWorkers bounds WORKERS.
 	MaxWorkers = 1024
 )

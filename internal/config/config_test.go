@@ -373,17 +373,17 @@ func TestLoadWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if cfg.Workers != 16 {
-		t.Errorf("Workers = %d, want the default 16", cfg.Workers)
+	if cfg.Workers != 64 {
+		t.Errorf("Workers = %d, want the default 64", cfg.Workers)
 	}
 
 	env := validEnv()
-	env["WORKERS"] = "64"
+	env["WORKERS"] = "8"
 	if cfg, err = Load(envOf(env), NeedAll); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if cfg.Workers != 64 {
-		t.Errorf("Workers = %d, want 64", cfg.Workers)
+	if cfg.Workers != 8 {
+		t.Errorf("Workers = %d, want 8", cfg.Workers)
 	}
 
 	for _, value := range []string{"0", "-1", "many", "1025"} {
