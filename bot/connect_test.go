@@ -60,6 +60,7 @@ func TestReconnectStormBounded(t *testing.T) {
 			time.Sleep(2 * time.Second)
 			opens := sim.ConnectionsOpened()
 			bound := burst + int(time.Since(start)/every) + 1
+			t.Logf("apps.connections.open: %d calls in %v", opens, time.Since(start).Round(time.Millisecond))
 			if opens > bound {
 				t.Errorf("apps.connections.open called %d times in %v, want at most %d", opens, time.Since(start).Round(time.Millisecond), bound)
 			}
