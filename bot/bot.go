@@ -87,6 +87,9 @@ type Metrics interface {
 	SlackPost(method string)
 	// SlackRateLimited counts an HTTP 429 answer to method.
 	SlackRateLimited(method string)
+	// ReplyQueue sets the number of replies through method that wait
+	// because Slack rate-limited their channels.
+	ReplyQueue(method string, n int)
 }
 
 // noMetrics records nothing.
@@ -99,6 +102,7 @@ func (noMetrics) ConnectionOpen(bool)     {}
 func (noMetrics) QueueDepth(int)          {}
 func (noMetrics) SlackPost(string)        {}
 func (noMetrics) SlackRateLimited(string) {}
+func (noMetrics) ReplyQueue(string, int)  {}
 
 // Identity is the bot's own user, bot and team IDs, from auth.test.
 type Identity struct {

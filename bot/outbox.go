@@ -65,6 +65,7 @@ type outbox struct {
 	size    int
 	spacing time.Duration
 	log     *slog.Logger
+	metrics Metrics
 
 	// ctx is the lanes' context. It outlives the callers' contexts, so a
 	// reply queued during a shutdown is still posted; cancel ends it when
@@ -75,6 +76,8 @@ type outbox struct {
 
 	mu    sync.Mutex
 	lanes map[string]*lane
+	// queued counts the replies waiting in all lanes.
+	queued int
 	// closed is set by close: from then on no lane starts, and a post that
 	// Slack rate-limits fails.
 	closed bool
@@ -99,11 +102,11 @@ type queuedPost struct {
 // failFunc is told that a queued post failed for good.
 type failFunc func(ctx context.Context, err error)
 
-func newOutbox(method string, send sendFunc, size int, log *slog.Logger) *outbox {
+func newOutbox(method string, send sendFunc, size int, log *slog.Logger, m Metrics) *outbox {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &outbox{
 		method: method, send: send, size: size, spacing: laneSpacing,
-		log: log, ctx: ctx, cancel: cancel,
+		log: log, metrics: m, ctx: ctx, cancel: cancel,
 		lanes: make(map[string]*lane),
 	}
 }
@@ -152,6 +155,7 @@ func (o *outbox) enqueueLocked(channel string, ln *lane, p queuedPost, retryAfte
 		return &QueueFullError{Method: o.method, Channel: channel, Queued: len(ln.queue), RetryAfter: ln.next.Sub(now)}
 	}
 	ln.queue = append(ln.queue, p)
+	o.countLocked(1)
 	return nil
 }
 
@@ -177,6 +181,7 @@ func (o *outbox) drain(channel string, ln *lane) {
 		p := ln.queue[0]
 		ln.queue[0] = queuedPost{}
 		ln.queue = ln.queue[1:]
+		o.countLocked(-1)
 		o.mu.Unlock()
 
 		err := o.send(o.ctx, channel, p.opts)
@@ -189,6 +194,7 @@ func (o *outbox) drain(channel string, ln *lane) {
 			p.limited++
 			next = time.Now().Add(min(rl.RetryAfter, maxRetryAfter))
 			ln.queue = append([]queuedPost{p}, ln.queue...)
+			o.countLocked(1)
 			failed = false
 		}
 		if next.After(ln.next) {
@@ -206,12 +212,20 @@ func (o *outbox) drain(channel string, ln *lane) {
 	}
 }
 
+// countLocked adds delta to the replies waiting and reports their number.
+// The caller holds o.mu.
+func (o *outbox) countLocked(delta int) {
+	o.queued += delta
+	o.metrics.ReplyQueue(o.method, o.queued)
+}
+
 // dropAll empties ln after its context ended, and logs how many replies
 // were lost.
 func (o *outbox) dropAll(channel string, ln *lane, cause error) {
 	o.mu.Lock()
 	n := len(ln.queue)
 	ln.queue = nil
+	o.countLocked(-n)
 	delete(o.lanes, channel)
 	o.mu.Unlock()
 	o.log.Error("queued replies dropped", "method", o.method, "channel", channel, "dropped", n, "err", cause)

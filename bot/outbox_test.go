@@ -58,7 +58,7 @@ func (f *fakeSlack) posts() []string {
 func text(s string) []slack.MsgOption { return []slack.MsgOption{slack.MsgOptionText(s, false)} }
 
 func newTestOutbox(t *testing.T, f *fakeSlack, size int) *outbox {
-	o := newOutbox(methodPostMessage, f.send, size, slog.New(slog.DiscardHandler))
+	o := newOutbox(methodPostMessage, f.send, size, slog.New(slog.DiscardHandler), noMetrics{})
 	o.spacing = time.Millisecond
 	t.Cleanup(func() { o.close(time.Now()) })
 	return o
@@ -214,5 +214,40 @@ func TestOutboxLaneEndsWhenDrained(t *testing.T) {
 	}
 	if got := f.posts(); !slices.Equal(got, []string{"C1:r1", "C1:r2"}) {
 		t.Errorf("posts = %q, want C1:r1 then C1:r2 at once", got)
+	}
+}
+
+// queueGauge records the reply queue sizes that an outbox reports.
+type queueGauge struct {
+	noMetrics
+	mu     sync.Mutex
+	values []int
+}
+
+func (g *queueGauge) ReplyQueue(_ string, n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.values = append(g.values, n)
+}
+
+func TestOutboxReportsQueueSize(t *testing.T) {
+	f := &fakeSlack{retryAfter: 20 * time.Millisecond}
+	f.limit("C1", 1)
+	g := &queueGauge{}
+	o := newOutbox(methodPostMessage, f.send, 5, slog.New(slog.DiscardHandler), g)
+	o.spacing = time.Millisecond
+	for range 3 {
+		if err := o.post(context.Background(), "C1", text("r"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !o.close(time.Now().Add(5 * time.Second)) {
+		t.Fatal("close dropped replies")
+	}
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.values) == 0 || slices.Max(g.values) != 3 || g.values[len(g.values)-1] != 0 {
+		t.Errorf("reported sizes %v, want a peak of 3 and a last value of 0", g.values)
 	}
 }

@@ -46,8 +46,8 @@ var _ handlers.Replier = (*replier)(nil)
 
 func newReplier(api *slack.Client, httpClient *http.Client, apiHost string, queueSize int, m Metrics, log *slog.Logger) *replier {
 	r := &replier{api: api, http: httpClient, apiHost: apiHost, metrics: m, log: log}
-	r.posts = newOutbox(methodPostMessage, r.postMessage, queueSize, log)
-	r.ephemerals = newOutbox(methodPostEphemeral, r.postEphemeral, queueSize, log)
+	r.posts = newOutbox(methodPostMessage, r.postMessage, queueSize, log, m)
+	r.ephemerals = newOutbox(methodPostEphemeral, r.postEphemeral, queueSize, log, m)
 	return r
 }
 

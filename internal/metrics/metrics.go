@@ -39,6 +39,7 @@ type Metrics struct {
 	slackRateLimited *prometheus.CounterVec
 	reconnects       prometheus.Counter
 	connectionOpens  *prometheus.CounterVec
+	replyQueue       *prometheus.GaugeVec
 	queueDepth       prometheus.Gauge
 	lastEvent        prometheus.Gauge
 }
@@ -89,6 +90,10 @@ func New() *Metrics {
 			Name: "ipqsbot_slack_connection_opens_total",
 			Help: "Calls of apps.connections.open, by whether the bot first waited because it was reconnecting too often.",
 		}, []string{"throttled"}),
+		replyQueue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ipqsbot_slack_reply_queue",
+			Help: "Replies waiting because Slack rate-limited their channel, by Web API method.",
+		}, []string{"method"}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ipqsbot_queue_depth",
 			Help: "Envelopes waiting for a worker.",
@@ -100,7 +105,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(
 		m.envelopes, m.ack, m.lookups, m.cache, m.ipqsCalls, m.ipqsErrors,
-		m.slackPosts, m.slackRateLimited, m.reconnects, m.connectionOpens, m.queueDepth, m.lastEvent,
+		m.slackPosts, m.slackRateLimited, m.reconnects, m.connectionOpens, m.replyQueue, m.queueDepth, m.lastEvent,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -155,6 +160,12 @@ func (m *Metrics) IPQSError(class string) { m.ipqsErrors.WithLabelValues(class).
 // SlackPost counts a reply posted with method, such as chat.postMessage or
 // response_url.
 func (m *Metrics) SlackPost(method string) { m.slackPosts.WithLabelValues(method).Inc() }
+
+// ReplyQueue sets the number of replies through method that wait because
+// Slack rate-limited their channels.
+func (m *Metrics) ReplyQueue(method string, n int) {
+	m.replyQueue.WithLabelValues(method).Set(float64(n))
+}
 
 // SlackRateLimited counts a rate-limited (HTTP 429) response from Slack to method.
 func (m *Metrics) SlackRateLimited(method string) { m.slackRateLimited.WithLabelValues(method).Inc() }

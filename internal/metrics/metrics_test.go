@@ -116,6 +116,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.IPQSError("timeout")
 	m.SlackPost("chat.postMessage")
 	m.SlackRateLimited("chat.postMessage")
+	m.ReplyQueue("chat.postMessage", 12)
 
 	code, body := get(t, base+"/metrics")
 	if code != http.StatusOK {
@@ -129,6 +130,7 @@ func TestMetricsExposition(t *testing.T) {
 		"ipqsbot_reconnects_total 1",
 		`ipqsbot_slack_connection_opens_total{throttled="false"} 1`,
 		`ipqsbot_slack_connection_opens_total{throttled="true"} 2`,
+		`ipqsbot_slack_reply_queue{method="chat.postMessage"} 12`,
 		"ipqsbot_queue_depth 7",
 		`ipqsbot_lookups_total{kind="ip",outcome="ok"} 1`,
 		`ipqsbot_cache_total{result="hit",tier="memory"} 1`,
