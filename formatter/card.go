@@ -174,7 +174,7 @@ func contextLine(it Item, now time.Time) string {
 	if it.Sent != "" {
 		note := "sent " + Code(indicator.Defang(it.Sent))
 		if len(it.Removed) > 0 {
-			note += " without its " + strings.Join(it.Removed, ", ")
+			note += " without its " + wordList(it.Removed)
 		}
 		parts = append(parts, note)
 	}
@@ -225,4 +225,12 @@ func kindName(k indicator.Kind) string {
 		return "Email"
 	}
 	return "Indicator"
+}
+
+// wordList joins words as in a sentence: "a", "a and b", "a, b and c".
+func wordList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }

@@ -63,6 +63,39 @@ func ErrorText(err error) string {
 	return "The lookup failed. " + textCheckLogs
 }
 
+// shortMessager is an error with a few words for a one-line summary.
+type shortMessager interface {
+	error
+	ShortMessage() string
+}
+
+// ShortError returns a few words on why a lookup failed, for a one-line
+// summary, or "" when there is nothing short and useful to say. Like
+// ErrorText, it never includes err's own message.
+func ShortError(err error) string {
+	if s, ok := errors.AsType[shortMessager](err); ok {
+		return s.ShortMessage()
+	}
+	switch ipqs.KindOf(err) {
+	case ipqs.ErrInvalidKey:
+		return "API key rejected"
+	case ipqs.ErrInsufficientCredits:
+		return "out of credits"
+	case ipqs.ErrQuotaExceeded:
+		return "daily quota used up"
+	case ipqs.ErrInvalidInput:
+		return "not a valid " + inputName(err)
+	case ipqs.ErrRateLimited:
+		return "rate-limited by IPQualityScore"
+	case ipqs.ErrServer, ipqs.ErrTimeout, ipqs.ErrNetwork:
+		return "IPQualityScore not answering"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "IPQualityScore not answering"
+	}
+	return ""
+}
+
 // inputName returns what the failed call of err expected, such as "IP
 // address".
 func inputName(err error) string {

@@ -162,6 +162,9 @@ func compactLine(it Item) string {
 		line = "(empty " + kindName(it.Indicator.Kind) + ")"
 	}
 	if it.Result == nil {
+		if why := ShortError(it.Err); why != "" {
+			return line + " ⚠️ lookup failed: " + why
+		}
 		return line + " ⚠️ lookup failed"
 	}
 

@@ -67,17 +67,29 @@ func (e *LimitError) Error() string {
 // UserMessage returns the sentence shown to the user in Slack: which limit
 // was reached and when to retry.
 func (e *LimitError) UserMessage() string {
-	var who, setting string
-	switch e.Scope {
-	case "user":
-		who, setting = "You have", "USER_LOOKUP_LIMIT"
-	case "day":
-		who, setting = "The workspace has", "LOOKUP_LIMIT_PER_DAY"
-	default:
-		who, setting = "The workspace has", "LOOKUP_LIMIT_PER_MINUTE"
+	who := "The workspace has"
+	if e.Scope == "user" {
+		who = "You have"
 	}
 	return fmt.Sprintf("%s reached the limit of IPQualityScore lookups, %s (%s). Try again in %s; results already in the cache are still shown.",
-		who, e.Limit, setting, retryWords(e.RetryAfter))
+		who, e.Limit, limitSetting(e.Scope), retryWords(e.RetryAfter))
+}
+
+// ShortMessage returns a few words for a one-line summary in Slack: the
+// setting whose limit was reached and when to retry.
+func (e *LimitError) ShortMessage() string {
+	return fmt.Sprintf("%s reached, retry in %s", limitSetting(e.Scope), retryWords(e.RetryAfter))
+}
+
+// limitSetting returns the variable that sets the limit of scope.
+func limitSetting(scope string) string {
+	switch scope {
+	case "user":
+		return "USER_LOOKUP_LIMIT"
+	case "day":
+		return "LOOKUP_LIMIT_PER_DAY"
+	}
+	return "LOOKUP_LIMIT_PER_MINUTE"
 }
 
 // retryWords returns d rounded up for people: "5 s", "3 min", "2 h".

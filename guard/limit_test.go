@@ -391,3 +391,21 @@ func TestLimiterDayRestartsAtMidnightUTC(t *testing.T) {
 		t.Error("third lookup of the new day succeeded")
 	}
 }
+
+func TestLimitErrorShortMessage(t *testing.T) {
+	tests := []struct {
+		scope string
+		wait  time.Duration
+		want  string
+	}{
+		{"user", 1500 * time.Millisecond, "USER_LOOKUP_LIMIT reached, retry in 2 s"},
+		{"minute", 30 * time.Second, "LOOKUP_LIMIT_PER_MINUTE reached, retry in 30 s"},
+		{"day", 90 * time.Minute, "LOOKUP_LIMIT_PER_DAY reached, retry in 2 h"},
+	}
+	for _, tt := range tests {
+		e := &LimitError{Scope: tt.scope, Limit: "5 per minute", RetryAfter: tt.wait}
+		if got := e.ShortMessage(); got != tt.want {
+			t.Errorf("scope %s: ShortMessage() = %q, want %q", tt.scope, got, tt.want)
+		}
+	}
+}

@@ -64,6 +64,20 @@ func TestExtractCommand(t *testing.T) {
 	}
 }
 
+func TestExtractCommandHidesCredentials(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "https://user:pw@evil.com/a?b=1", "extract")
+	if code != exitOK {
+		t.Fatalf("exit code = %d, want 0", code)
+	}
+	var ind indicator.Indicator
+	if err := json.Unmarshal([]byte(out), &ind); err != nil {
+		t.Fatalf("output %q is not JSON: %v", out, err)
+	}
+	if want := "hxxps://REDACTED@evil[.]com/a?b=1"; ind.Display != want {
+		t.Errorf("display = %q, want %q, as the bot shows it", ind.Display, want)
+	}
+}
+
 func TestExtractCommandNothingFound(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "nothing to see here", "extract")
 	if code != exitOK || out != "" {

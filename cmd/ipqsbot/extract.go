@@ -34,6 +34,9 @@ func runExtract(args []string, env config.Lookup, stdin io.Reader, stdout, stder
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	for _, ind := range indicator.Extract(string(text)) {
+		// display is what the bot shows, so credentials in a URL are hidden
+		// there as in replies; value keeps the input as it was.
+		ind.Display = ind.SafeDisplay()
 		if err := enc.Encode(policy.Check(ind)); err != nil {
 			fmt.Fprintf(stderr, "ipqsbot: extract: write stdout: %v\n", err)
 			return exitFailure

@@ -283,7 +283,7 @@ func TestGuardURLSecretsNotSentUnasked(t *testing.T) {
 	if h.ipqs.Calls("url", "https://evil.example.com/reset") != 1 {
 		t.Errorf("IPQS did not get scheme, host and path only")
 	}
-	if !strings.Contains(card(*p), "without its query, fragment") {
+	if !strings.Contains(card(*p), "without its query and fragment") {
 		t.Errorf("card does not say what was sent:\n%s", card(*p))
 	}
 

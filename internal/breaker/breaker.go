@@ -93,6 +93,12 @@ func (e *OpenError) UserMessage() string {
 	return fmt.Sprintf("The lookup service is unavailable: IPQualityScore failed several times in a row. Retry in %d s.", seconds)
 }
 
+// ShortMessage returns a few words for a one-line summary in Slack.
+func (e *OpenError) ShortMessage() string {
+	seconds := max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+	return fmt.Sprintf("lookup service unavailable, retry in %d s", seconds)
+}
+
 // Lookup calls the next Looker unless the breaker is open.
 func (b *Breaker) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, error) {
 	if err := b.admit(); err != nil {

@@ -175,3 +175,10 @@ func TestBreakerSuccessResetsCount(t *testing.T) {
 		t.Errorf("err = %v, want the breaker still closed: the success reset the count", err)
 	}
 }
+
+func TestOpenErrorShortMessage(t *testing.T) {
+	e := &OpenError{RetryAfter: 12300 * time.Millisecond}
+	if got, want := e.ShortMessage(), "lookup service unavailable, retry in 13 s"; got != want {
+		t.Errorf("ShortMessage() = %q, want %q", got, want)
+	}
+}

@@ -190,10 +190,7 @@ func Load(env Lookup, need Need) (*Config, error) {
 	cfg.CacheTTL[ipqs.KindEmail] = r.duration("CACHE_TTL_EMAIL", ttl)
 	cfg.CacheMaxEntries = r.positive("CACHE_MAX_ENTRIES", cache.DefaultMaxEntries)
 	cfg.RedisURL, cfg.RedisURLRedacted = r.redisURL("REDIS_URL")
-	cfg.Workers = r.positive("WORKERS", DefaultWorkers)
-	if cfg.Workers > MaxWorkers {
-		r.fail("WORKERS is invalid: %d; use a whole number from 1 to %d, such as %d", cfg.Workers, MaxWorkers, DefaultWorkers)
-	}
+	cfg.Workers = r.between("WORKERS", DefaultWorkers, 1, MaxWorkers)
 
 	cfg.LogLevel = r.logLevel("LOG_LEVEL")
 	cfg.LogFormat = r.oneOf("LOG_FORMAT", "json", []string{"json", "text"})
@@ -523,6 +520,20 @@ func (r *reader) positive(name string, def int) int {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		r.fail("%s is invalid: %q; use a whole number of 1 or more, such as %d", name, v, def)
+		return def
+	}
+	return n
+}
+
+// between reads a whole number from lo to hi.
+func (r *reader) between(name string, def, lo, hi int) int {
+	v := r.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail("%s is invalid: %q; use a whole number from %d to %d, such as %d", name, v, lo, hi, def)
 		return def
 	}
 	return n
