@@ -304,7 +304,7 @@ func writeText(w io.Writer, r *report) error {
 	case r.IPQSFault != "":
 		pastedNote = " (none expected while IPQS fails)"
 	case r.Slack429 > 0:
-		pastedNote = " (not all required while Slack rate-limits)"
+		pastedNote = " (replies that do not fit a full channel queue are dropped while Slack rate-limits)"
 	}
 	logErrors := fmt.Sprint(r.BotLogErrors)
 	switch {
@@ -314,7 +314,7 @@ func writeText(w io.Writer, r *report) error {
 		logErrors += " (" + countsByMessage(r.BotLogErrorsByMessage) + "), the first: " + r.BotLogFirstError
 	}
 
-	_, err := fmt.Fprintf(w, `load: %d events/s for %gs over %d channels, %d distinct IPs, %d%% requests, IPQS latency %gms
+	_, err := fmt.Fprintf(w, `load: %d events/s for %gs over %d channels, IPs drawn from %d, %d%% requests, IPQS latency %gms
 bot workers: %s
 faults: %s
 events: %d sent (%.0f/s achieved): %d pasted messages, %d mentions, %d slash commands
