@@ -268,7 +268,7 @@ func (c *Client) call(ctx context.Context, op, value string, query url.Values, t
 		out.err = c.redact(out.err)
 
 		retryable := out.err != nil && attempt <= c.retries && out.err.Temporary()
-		retry := retryable && ctx.Err() == nil
+		retry := retryable && ctx.Err() == nil && AllowRetry(ctx, out.err)
 		c.logAttempt(ctx, op, attempt, time.Since(start), out, retry)
 		if out.err == nil {
 			return out.body, nil
@@ -291,6 +291,24 @@ func (c *Client) call(ctx context.Context, op, value string, query url.Values, t
 		case <-timer.C:
 		}
 	}
+}
+
+type retryCheckKey struct{}
+
+// WithRetryCheck returns ctx carrying check, which a Client calls with the
+// error of a failed attempt before it retries a call made with ctx. When
+// check returns false, the Client gives up and returns that error. A
+// circuit breaker uses it to count failed attempts, and to stop the
+// retries of calls in flight once it has opened.
+func WithRetryCheck(ctx context.Context, check func(err error) bool) context.Context {
+	return context.WithValue(ctx, retryCheckKey{}, check)
+}
+
+// AllowRetry reports whether the retry check of ctx, if any, allows a
+// retry after the failed attempt err.
+func AllowRetry(ctx context.Context, err error) bool {
+	check, ok := ctx.Value(retryCheckKey{}).(func(error) bool)
+	return !ok || check(err)
 }
 
 // contextError returns the error for a call whose caller's context ended

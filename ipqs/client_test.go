@@ -651,3 +651,35 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 		t.Errorf("connections opened = %d for %d concurrent callers, want at most %d", n, workers, 2*workers)
 	}
 }
+
+func TestRetryCheckStopsRetries(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := newTestClient(t, srv.URL+"/", Config{Retries: 3})
+
+	tests := []struct {
+		name      string
+		allow     bool
+		wantCalls int32
+	}{
+		{"retry refused", false, 1},
+		{"retry allowed", true, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls.Store(0)
+			ctx := WithRetryCheck(context.Background(), func(error) bool { return tt.allow })
+			_, err := c.Lookup(ctx, Request{Kind: KindIP, Value: "192.0.2.1"})
+			if KindOf(err) != ErrServer {
+				t.Errorf("KindOf(%v) = %q, want %q", err, KindOf(err), ErrServer)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", n, tt.wantCalls)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipqsbot/ipqsbot/internal/breaker"
 	"github.com/ipqsbot/ipqsbot/internal/ipqsfake"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
 )
@@ -564,13 +565,19 @@ func TestIPQSOutageOpensBreaker(t *testing.T) {
 	h := startBot(t, nil)
 	h.ipqs.SetFault(503)
 
-	for i := range 5 {
+	// Failed calls count, retries included: the first lookup makes three,
+	// and the breaker opens at the fifth, during the second lookup, which
+	// then stops retrying.
+	for i := range 2 {
 		p := h.command(fmt.Sprintf("45.83.66.%d", i+1))
 		if !strings.Contains(card(p), "not answering") {
 			t.Fatalf("lookup %d during the outage:\n%s", i+1, card(p))
 		}
 	}
 	calls := h.ipqs.TotalCalls()
+	if calls != breaker.DefaultFailures {
+		t.Errorf("IPQS calls before the breaker opened = %d, want %d", calls, breaker.DefaultFailures)
+	}
 
 	p := h.command("45.83.66.9")
 	if !strings.Contains(card(p), "lookup service is unavailable") || !strings.Contains(card(p), "Retry in") {

@@ -26,8 +26,9 @@ const (
 
 // Config configures a Breaker.
 type Config struct {
-	// Failures is how many lookups in a row must fail with a server error,
-	// a timeout or a network error to open the breaker.
+	// Failures is how many IPQS calls in a row must fail with a server
+	// error, a timeout or a network error to open the breaker. A retry
+	// counts as a call.
 	Failures int
 	// OpenFor is how long the breaker stays open before it lets one trial
 	// lookup through.
@@ -39,7 +40,7 @@ type Config struct {
 
 // Breaker is a Looker that returns an *OpenError, without calling IPQS,
 // while IPQS is failing. It is closed at first and opens after
-// Config.Failures failed lookups in a row. After Config.OpenFor it lets one
+// Config.Failures failed calls in a row, retries included. After Config.OpenFor it lets one
 // trial lookup through, whose success closes the breaker and whose failure
 // opens it again. Errors that say nothing of IPQS's health, such as an invalid key
 // or a spend limit, neither count nor reset the count. It is safe for
@@ -104,9 +105,28 @@ func (b *Breaker) Lookup(ctx context.Context, req ipqs.Request) (*ipqs.Result, e
 	if err := b.admit(); err != nil {
 		return nil, err
 	}
-	res, err := b.next.Lookup(ctx, req)
+	// Failed attempts count as they happen, so that an outage opens the
+	// breaker before the lookups in flight have used up their retries, and
+	// once it is open they stop retrying.
+	res, err := b.next.Lookup(ipqs.WithRetryCheck(ctx, b.beforeRetry), req)
 	b.record(err)
 	return res, err
+}
+
+// beforeRetry counts err, a failed attempt of a lookup in flight that is
+// about to be retried, and reports whether the retry may go ahead: not
+// while the breaker is open, which includes a trial lookup.
+func (b *Breaker) beforeRetry(err error) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if countsAsOutage(err) {
+		b.failed++
+		if b.failed >= b.failures && b.openUntil.IsZero() {
+			b.log.Warn("IPQS failing: lookups paused", "failures_in_a_row", b.failed, "open_for", b.openFor, "err", err)
+			b.openUntil = b.now().Add(b.openFor)
+		}
+	}
+	return b.openUntil.IsZero()
 }
 
 // admit returns an *OpenError while the breaker is open, and lets exactly

@@ -182,3 +182,52 @@ func TestOpenErrorShortMessage(t *testing.T) {
 		t.Errorf("ShortMessage() = %q, want %q", got, want)
 	}
 }
+
+// gateLooker blocks each lookup until it gets a token from release, then
+// asks the lookup's retry check about a failed attempt and sends the
+// answer. A lookup allowed to retry stands for a retry under way until
+// finish closes; then, as one that was refused, it fails.
+type gateLooker struct {
+	started chan struct{}
+	release chan struct{}
+	allowed chan bool
+	finish  chan struct{}
+}
+
+func (l *gateLooker) Lookup(ctx context.Context, _ ipqs.Request) (*ipqs.Result, error) {
+	l.started <- struct{}{}
+	<-l.release
+	allowed := ipqs.AllowRetry(ctx, serverErr)
+	l.allowed <- allowed
+	if allowed {
+		<-l.finish
+	}
+	return nil, serverErr
+}
+
+func TestBreakerStopsRetriesInFlight(t *testing.T) {
+	next := &gateLooker{started: make(chan struct{}), release: make(chan struct{}), allowed: make(chan bool), finish: make(chan struct{})}
+	b, _ := newBreaker(next)
+	ctx := context.Background()
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { b.Lookup(ctx, req) })
+		<-next.started
+	}
+	// Each lookup's first attempt fails in turn. The third failed attempt
+	// opens the breaker, before any lookup has finished, and from then on
+	// no lookup in flight retries.
+	want := []bool{true, true, false, false}
+	for i := range want {
+		next.release <- struct{}{}
+		if allowed := <-next.allowed; allowed != want[i] {
+			t.Errorf("lookup %d: retry allowed = %v, want %v", i+1, allowed, want[i])
+		}
+	}
+	close(next.finish)
+	wg.Wait()
+	if _, err := b.Lookup(ctx, req); err == nil {
+		t.Error("lookup went through after the breaker opened")
+	}
+}
