@@ -41,28 +41,49 @@ func (h *echoHandler) Event(ctx context.Context, ev handlers.Event) {
 	h.errs[ev.Text] = err
 }
 
-func TestRateLimitedRepliesQueuedPerChannel(t *testing.T) {
-	sim := slacksim.New(slacksim.Options{})
-	defer sim.Close()
-	b, err := New(Config{
-		AppToken: secret.New(sim.AppToken()), BotToken: secret.New(sim.BotToken()), APIURL: sim.APIURL(),
-		// One worker keeps the messages in the order they were sent.
-		Workers: 1, ReplyQueueSize: 3,
-	})
+// runEcho runs a Bot with cfg against sim, after tune has adjusted it, with
+// an echoHandler, and waits until it connects. It returns a context that
+// ends with the test's time budget, and stop, which ends Run and fails the
+// test if Run failed.
+func runEcho(t *testing.T, sim *slacksim.Sim, cfg Config, tell bool, tune func(*Bot)) (*echoHandler, context.Context, func()) {
+	t.Helper()
+	cfg.AppToken = secret.New(sim.AppToken())
+	cfg.BotToken = secret.New(sim.BotToken())
+	cfg.APIURL = sim.APIURL()
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.reply.posts.spacing = 10 * time.Millisecond
-	h := &echoHandler{reply: b.Replier(), errs: make(map[string]error)}
+	if tune != nil {
+		tune(b)
+	}
+	h := &echoHandler{reply: b.Replier(), tell: tell, errs: make(map[string]error)}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	runCtx, stopRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- b.Run(runCtx, h) }()
 	if err := sim.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
+	stop := func() {
+		t.Helper()
+		stopRun()
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	}
+	return h, ctx, stop
+}
+
+func TestRateLimitedRepliesQueuedPerChannel(t *testing.T) {
+	sim := slacksim.New(slacksim.Options{})
+	defer sim.Close()
+	// One worker keeps the messages in the order they were sent.
+	h, ctx, stop := runEcho(t, sim, Config{Workers: 1, ReplyQueueSize: 3}, false, func(b *Bot) {
+		b.reply.posts.spacing = 10 * time.Millisecond
+	})
 
 	// The first post gets a 429 with Retry-After 1 s: it starts C1's queue,
 	// which takes two more replies and then refuses the fourth.
@@ -94,10 +115,7 @@ func TestRateLimitedRepliesQueuedPerChannel(t *testing.T) {
 		t.Errorf("C1's first reply came %v after C2's, want about the 1 s Retry-After", wait)
 	}
 
-	stopRun()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	stop()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, text := range []string{"m1", "m2", "m3", "other"} {
@@ -113,23 +131,7 @@ func TestRateLimitedRepliesQueuedPerChannel(t *testing.T) {
 func TestRequesterToldOfFailedReplies(t *testing.T) {
 	sim := slacksim.New(slacksim.Options{})
 	defer sim.Close()
-	b, err := New(Config{
-		AppToken: secret.New(sim.AppToken()), BotToken: secret.New(sim.BotToken()), APIURL: sim.APIURL(),
-		Workers: 1, ReplyQueueSize: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &echoHandler{reply: b.Replier(), tell: true, errs: make(map[string]error)}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	runCtx, stopRun := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- b.Run(runCtx, h) }()
-	if err := sim.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, _, stop := runEcho(t, sim, Config{Workers: 1, ReplyQueueSize: 1}, true, nil)
 
 	// Slack refuses every post in the channel. The first reply waits in
 	// the queue until Slack has refused it maxLaneAttempts times; the
@@ -163,8 +165,5 @@ func TestRequesterToldOfFailedReplies(t *testing.T) {
 		t.Errorf("message to UBOB = %s, want it to say the queue is full", told["UBOB"])
 	}
 
-	stopRun()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	stop()
 }
