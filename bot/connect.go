@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,6 +19,9 @@ import (
 const (
 	openBurst = 3
 	openEvery = 20 * time.Second
+	// openTimeout bounds one apps.connections.open call, body included,
+	// after its wait at the gate.
+	openTimeout = 30 * time.Second
 )
 
 // openGate is an http.RoundTripper that bounds the calls of
@@ -27,6 +32,7 @@ type openGate struct {
 	next    http.RoundTripper
 	burst   float64
 	every   time.Duration
+	timeout time.Duration
 	log     *slog.Logger
 	metrics Metrics
 
@@ -39,7 +45,7 @@ type openGate struct {
 
 func newOpenGate(next http.RoundTripper, burst int, every time.Duration, log *slog.Logger, m Metrics) *openGate {
 	return &openGate{
-		next: next, burst: float64(burst), every: every, log: log, metrics: m,
+		next: next, burst: float64(burst), every: every, timeout: openTimeout, log: log, metrics: m,
 		tokens: float64(burst), last: time.Now(),
 	}
 }
@@ -57,7 +63,30 @@ func (g *openGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	g.metrics.ConnectionOpen(wait > 0)
-	return g.next.RoundTrip(req)
+
+	// The client has no overall timeout, because the wait above must not
+	// count against one, so the call gets its own here.
+	ctx, cancel := context.WithTimeout(req.Context(), g.timeout)
+	resp, err := g.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose is a response body that ends its request's context when
+// closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // reserve takes a turn and returns how long to wait for it.

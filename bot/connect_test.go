@@ -2,10 +2,14 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/ipqsbot/ipqsbot/internal/secret"
 	"github.com/ipqsbot/ipqsbot/internal/slacksim"
@@ -79,5 +83,41 @@ func TestReconnectStormBounded(t *testing.T) {
 				t.Fatalf("Run: %v", err)
 			}
 		})
+	}
+}
+
+func TestOpenGateBoundsStalledCall(t *testing.T) {
+	stalled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{"ok":true,`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-stalled:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(stalled)
+
+	b, err := New(Config{AppToken: secret.New("xapp-1-test"), BotToken: secret.New("xoxb-test"), APIURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.gate.timeout = 200 * time.Millisecond
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err = socketmode.New(b.sockAPI).OpenContext(ctx)
+	if err == nil {
+		t.Fatal("OpenContext succeeded on a stalled body")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("OpenContext returned only when the test's deadline ended it: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("OpenContext took %v, want about the gate's 200ms timeout", d)
 	}
 }

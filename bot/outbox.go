@@ -99,7 +99,7 @@ type queuedPost struct {
 	onFail failFunc
 }
 
-// failFunc is told that a queued post failed for good.
+// failFunc receives the error of a queued post that failed for good.
 type failFunc func(ctx context.Context, err error)
 
 func newOutbox(method string, send sendFunc, size int, log *slog.Logger, m Metrics) *outbox {
@@ -189,25 +189,40 @@ func (o *outbox) drain(channel string, ln *lane) {
 		o.mu.Lock()
 		next := time.Now().Add(o.spacing)
 		rl, limited := errors.AsType[*slack.RateLimitedError](err)
-		failed := err != nil
-		if limited && p.limited+1 < maxLaneAttempts {
+		if limited {
 			p.limited++
-			next = time.Now().Add(min(rl.RetryAfter, maxRetryAfter))
+			next = time.Now().Add(max(o.spacing, min(rl.RetryAfter, maxRetryAfter)))
+		}
+		retry := limited && p.limited < maxLaneAttempts
+		if retry {
 			ln.queue = append([]queuedPost{p}, ln.queue...)
 			o.countLocked(1)
-			failed = false
 		}
 		if next.After(ln.next) {
 			ln.next = next
 		}
 		o.mu.Unlock()
 
-		if failed {
+		if err != nil && !retry {
 			o.log.Error("queued reply failed: dropped", "method", o.method, "channel", channel,
 				"rate_limited", p.limited, "err", err)
-			if p.onFail != nil {
-				p.onFail(o.ctx, err)
-			}
+			o.notify([]queuedPost{p}, err)
+		}
+	}
+}
+
+// noticeTimeout bounds the telling of requesters whose replies were
+// dropped, all of them together, so that a shutdown is not held up long.
+const noticeTimeout = 2 * time.Second
+
+// notify passes err to the onFail of each post in posts, with a context of
+// its own: the lanes' context may have ended, as at shutdown.
+func (o *outbox) notify(posts []queuedPost, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), noticeTimeout)
+	defer cancel()
+	for _, p := range posts {
+		if p.onFail != nil {
+			p.onFail(ctx, err)
 		}
 	}
 }
@@ -219,16 +234,17 @@ func (o *outbox) countLocked(delta int) {
 	o.metrics.ReplyQueue(o.method, o.queued)
 }
 
-// dropAll empties ln after its context ended, and logs how many replies
-// were lost.
+// dropAll empties ln after its context ended, logs how many replies were
+// lost, and passes the cause to their onFail functions.
 func (o *outbox) dropAll(channel string, ln *lane, cause error) {
 	o.mu.Lock()
-	n := len(ln.queue)
+	dropped := ln.queue
 	ln.queue = nil
-	o.countLocked(-n)
+	o.countLocked(-len(dropped))
 	delete(o.lanes, channel)
 	o.mu.Unlock()
-	o.log.Error("queued replies dropped", "method", o.method, "channel", channel, "dropped", n, "err", cause)
+	o.log.Error("queued replies dropped", "method", o.method, "channel", channel, "dropped", len(dropped), "err", cause)
+	o.notify(dropped, cause)
 }
 
 // close waits until the lanes are empty, or until deadline, when it drops

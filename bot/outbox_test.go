@@ -183,12 +183,28 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		f := &fakeSlack{retryAfter: 10 * time.Second}
 		f.limit("C1", 1)
 		o := newTestOutbox(t, f, 5)
-		if err := o.post(context.Background(), "C1", text("r"), nil); err != nil {
-			t.Fatal(err)
+		var mu sync.Mutex
+		told := 0
+		onFail := func(ctx context.Context, _ error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ctx.Err() == nil {
+				told++
+			}
+		}
+		for range 3 {
+			if err := o.post(context.Background(), "C1", text("r"), onFail); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if o.close(time.Now().Add(50 * time.Millisecond)) {
 			t.Error("close reported no drops, but Retry-After outlasted the deadline")
 		}
+		mu.Lock()
+		if told != 3 {
+			t.Errorf("requesters told with a live context = %d, want 3, one per dropped reply", told)
+		}
+		mu.Unlock()
 		// After close, a rate-limited post starts no lane and fails.
 		f.limit("C2", 1)
 		err := o.post(context.Background(), "C2", text("late"), nil)

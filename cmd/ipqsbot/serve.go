@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -206,10 +207,16 @@ func redisReady(store *redisstore.Store) metrics.Check {
 }
 
 // setMemoryLimit gives Go's runtime the soft memory limit that fits the
-// cache, unless GOMEMLIMIT already set one.
+// cache, unless the process environment sets GOMEMLIMIT, "off" included,
+// or the limit was already set.
 func setMemoryLimit(cfg *config.Config, log *slog.Logger) {
-	if current := debug.SetMemoryLimit(-1); current != math.MaxInt64 {
-		log.Info("memory limit already set, by GOMEMLIMIT", "memory_limit_bytes", current)
+	current := debug.SetMemoryLimit(-1)
+	if value, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		log.Info("memory limit set by GOMEMLIMIT", "gomemlimit", value, "memory_limit_bytes", current)
+		return
+	}
+	if current != math.MaxInt64 {
+		log.Info("memory limit already set", "memory_limit_bytes", current)
 		return
 	}
 	limit := cfg.MemoryLimit()

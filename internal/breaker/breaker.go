@@ -172,11 +172,24 @@ func (b *Breaker) record(err error) {
 			}
 			b.openUntil = b.now().Add(b.openFor)
 		}
+	case trial && !reachedIPQS(err):
+		// A trial that never reached IPQS, such as one rejected by a
+		// lookup limit, shows nothing of its health, so the next lookup is
+		// the trial.
+		b.openUntil = b.now()
 	case trial:
 		// A trial that failed for another reason, such as invalid input,
 		// shows IPQS is up.
 		b.failed, b.openUntil = 0, time.Time{}
 	}
+}
+
+// reachedIPQS reports whether err shows something of IPQS's health: an
+// error of a call to IPQS. Errors raised before the call, such as a lookup
+// limit, and those of a caller that gave up, do not.
+func reachedIPQS(err error) bool {
+	kind := ipqs.KindOf(err)
+	return kind != "" && kind != ipqs.ErrCanceled
 }
 
 // countsAsOutage reports whether err shows that IPQS itself is failing.

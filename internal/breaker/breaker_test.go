@@ -231,3 +231,30 @@ func TestBreakerStopsRetriesInFlight(t *testing.T) {
 		t.Error("lookup went through after the breaker opened")
 	}
 }
+
+func TestBreakerTrialWithoutAnswerKeepsItOpen(t *testing.T) {
+	next := &scriptedLooker{err: serverErr}
+	b, c := newBreaker(next)
+	ctx := context.Background()
+	for range 3 {
+		b.Lookup(ctx, req)
+	}
+	c.Advance(30 * time.Second)
+
+	// The trial is refused before IPQS is called, as by a lookup limit.
+	next.setErr(errors.New("guard: user lookup limit reached"))
+	if _, err := b.Lookup(ctx, req); err == nil {
+		t.Fatal("trial: want the limit error")
+	}
+	// The next lookup is the trial: IPQS still fails, so the breaker opens
+	// again instead of letting every lookup through.
+	next.setErr(serverErr)
+	if _, err := b.Lookup(ctx, req); ipqs.KindOf(err) != ipqs.ErrServer {
+		t.Fatalf("second trial: err = %v, want the server error", err)
+	}
+	if _, err := b.Lookup(ctx, req); err == nil {
+		t.Fatal("after the failed second trial: lookup went through, want the breaker open")
+	} else if _, ok := errors.AsType[*OpenError](err); !ok {
+		t.Fatalf("after the failed second trial: err = %v, want *OpenError", err)
+	}
+}
