@@ -116,7 +116,8 @@ func TestLookupCommand(t *testing.T) {
 		t.Errorf("verdict lines lack scores:\n%s", out)
 	}
 
-	code, out, _ = runCLI(t, env, "", "lookup", "--json", "user@example.com")
+	// --json may also come after the indicators.
+	code, out, _ = runCLI(t, env, "", "lookup", "user@example.com", "--json")
 	if code != exitOK {
 		t.Fatalf("--json exit code = %d, want 0", code)
 	}
@@ -132,6 +133,24 @@ func TestLookupCommand(t *testing.T) {
 		t.Errorf("--json line = %+v, want the email and the IPQS result as received", line)
 	}
 	assertNoSecrets(t, "lookup output", out)
+}
+
+func TestLookupCommandLogsText(t *testing.T) {
+	fake := ipqsfake.New(testIPQSKey)
+	defer fake.Close()
+	fake.Respond("ip", "45.83.64.9", ipqsfake.Response{Fixture: "error_quota.json"})
+	env := map[string]string{"IPQS_API_KEY": testIPQSKey, "IPQS_BASE_URL": fake.URL()}
+
+	_, _, stderr := runCLI(t, env, "", "lookup", "45.83.64.9")
+	if !strings.Contains(stderr, "level=WARN") {
+		t.Errorf("stderr without LOG_FORMAT is not text logs:\n%s", stderr)
+	}
+
+	env["LOG_FORMAT"] = "json"
+	_, _, stderr = runCLI(t, env, "", "lookup", "45.83.64.9")
+	if !strings.Contains(stderr, `"level":"WARN"`) {
+		t.Errorf("stderr with LOG_FORMAT=json is not JSON logs:\n%s", stderr)
+	}
 }
 
 func TestLookupCommandFailures(t *testing.T) {

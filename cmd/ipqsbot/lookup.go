@@ -35,7 +35,7 @@ func runLookup(ctx context.Context, args []string, env config.Lookup, stdout, st
 		fmt.Fprint(stderr, "Usage: ipqsbot lookup [--json] INDICATOR…\n\nINDICATOR is an IP address, URL, domain or email address, defanged or not.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
@@ -47,7 +47,13 @@ func runLookup(ctx context.Context, args []string, env config.Lookup, stdout, st
 	if !ok {
 		return exitUsage
 	}
-	log := logging.New(stderr, cfg.LogFormat, cfg.LogLevel, cfg.IPQSKey)
+	// A terminal reads text more easily than JSON, so LOG_FORMAT applies
+	// only when it is set.
+	format := "text"
+	if v, ok := env("LOG_FORMAT"); ok && v != "" {
+		format = cfg.LogFormat
+	}
+	log := logging.New(stderr, format, cfg.LogLevel, cfg.IPQSKey)
 	client := ipqs.New(ipqs.Config{BaseURL: cfg.IPQSBaseURL, Key: cfg.IPQSKey, Logger: log})
 
 	enc := json.NewEncoder(stdout)
@@ -107,4 +113,24 @@ func summary(res *ipqs.Result) string {
 		return fmt.Sprintf("fraud_score=%d", res.Email.FraudScore.Value)
 	}
 	return ""
+}
+
+// flagsFirst returns args with the flags before the indicators, so that
+// "lookup 1.2.3.4 --json" works as "lookup --json 1.2.3.4". Indicators never
+// start with "-", and no flag of lookup takes a separate value; everything
+// after "--" is an indicator.
+func flagsFirst(args []string) []string {
+	var flags, rest []string
+	for i, arg := range args {
+		if arg == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if strings.HasPrefix(arg, "-") && arg != "-" {
+			flags = append(flags, arg)
+		} else {
+			rest = append(rest, arg)
+		}
+	}
+	return append(flags, rest...)
 }
