@@ -56,7 +56,7 @@ type Config struct {
 	// gets a busy reply.
 	QueueSize int
 	// ReplyQueueSize bounds the replies that wait in one channel while
-	// Slack rate-limits posts there. Past it, the user is told to retry.
+	// Slack rate-limits posts there. Past it, the requester gets an ephemeral message to retry.
 	ReplyQueueSize int
 	// DrainTimeout bounds the wait for in-flight work and queued replies at
 	// shutdown.

@@ -72,7 +72,7 @@ func TestReconnectStormBounded(t *testing.T) {
 				t.Errorf("apps.connections.open called %d times, want the bot to keep reconnecting", opens)
 			}
 
-			// Once Slack stops disconnecting, the bot connects and answers.
+			// Once Slack stops disconnecting, the bot connects and acknowledges.
 			sim.DisconnectEveryConnection("")
 			id := sim.SlashCommand(slacksim.SlashCommand{Text: "1.2.3.4"})
 			if _, err := sim.WaitAck(ctx, id); err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// fakeSlack answers posts like chat.postMessage: it answers HTTP 429 to the
-// next limited[channel] posts of a channel and records the others.
+// fakeSlack stands in for chat.postMessage: it rejects the next
+// limited[channel] posts of a channel with HTTP 429 and records the others.
 type fakeSlack struct {
 	retryAfter time.Duration
 
@@ -183,15 +183,17 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		f := &fakeSlack{retryAfter: 10 * time.Second}
 		f.limit("C1", 1)
 		o := newTestOutbox(t, f, 5)
+
 		var mu sync.Mutex
-		told := 0
+		notified := 0
 		onFail := func(ctx context.Context, _ error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if ctx.Err() == nil {
-				told++
+				notified++
 			}
 		}
+
 		for range 3 {
 			if err := o.post(context.Background(), "C1", text("r"), onFail); err != nil {
 				t.Fatal(err)
@@ -200,11 +202,13 @@ func TestOutboxCloseWaitsThenDrops(t *testing.T) {
 		if o.close(time.Now().Add(50 * time.Millisecond)) {
 			t.Error("close reported no drops, but Retry-After outlasted the deadline")
 		}
+
 		mu.Lock()
-		if told != 3 {
-			t.Errorf("requesters told with a live context = %d, want 3, one per dropped reply", told)
+		if notified != 3 {
+			t.Errorf("requesters notified with a live context = %d, want 3, one per dropped reply", notified)
 		}
 		mu.Unlock()
+
 		// After close, a rate-limited post starts no lane and fails.
 		f.limit("C2", 1)
 		err := o.post(context.Background(), "C2", text("late"), nil)

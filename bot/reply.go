@@ -62,7 +62,7 @@ const (
 // rate-limits the channel, msg is queued and PostThread returns nil; when
 // the channel's queue is full, it returns a *QueueFullError. When requester
 // is set and msg cannot be posted, now or later from the queue, requester
-// is told so in a message only they see.
+// gets an ephemeral message that says so.
 func (r *replier) PostThread(ctx context.Context, channel, threadTS, requester string, msg formatter.Message) error {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(msg.Text, false),
@@ -85,8 +85,8 @@ func (r *replier) PostThread(ctx context.Context, channel, threadTS, requester s
 	return err
 }
 
-// tellFailed tells user, in a message only they see, that the answer to
-// their request could not be posted in channel.
+// tellFailed posts an ephemeral message to user in channel: the reply to
+// their request could not be posted there.
 func (r *replier) tellFailed(ctx context.Context, channel, user string, cause error) {
 	msg := formatter.PostFailed(cause)
 	opts := []slack.MsgOption{

@@ -33,7 +33,7 @@ type Replier interface {
 	Respond(ctx context.Context, responseURL string, msg formatter.Message) error
 	// PostThread posts msg in channel, in the thread of threadTS. When
 	// requester is set and msg cannot be posted, now or later, the replier
-	// tells requester so in a message only they see.
+	// posts an ephemeral message to requester that says so.
 	PostThread(ctx context.Context, channel, threadTS, requester string, msg formatter.Message) error
 }
 
@@ -258,8 +258,8 @@ func (h *Handler) Event(ctx context.Context, ev Event) {
 		}
 	}
 
-	// Whoever asked is told when the answer cannot be posted; pasted links
-	// that nobody asked about are not worth a private message.
+	// Only the sender of a request gets an ephemeral message when the reply
+	// cannot be posted. Pasted links that nobody asked about do not.
 	var requester string
 	if h.isRequest(ev) {
 		requester = ev.User

@@ -58,7 +58,7 @@ type reply struct {
 	responseURL string
 	channel     string
 	threadTS    string
-	// requester is the user PostThread tells when the post fails.
+	// requester is the user who gets an ephemeral message when the post fails.
 	requester string
 	msg       formatter.Message
 }

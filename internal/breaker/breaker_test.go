@@ -66,6 +66,17 @@ func newBreaker(next Looker) (*Breaker, *clock) {
 	return New(next, Config{Failures: 3, OpenFor: 30 * time.Second, Now: c.Now}), c
 }
 
+// openBreaker returns a Breaker that three server errors from next have
+// opened, with its clock at the moment of opening.
+func openBreaker() (*scriptedLooker, *Breaker, *clock) {
+	next := &scriptedLooker{err: serverErr}
+	b, c := newBreaker(next)
+	for range 3 {
+		b.Lookup(context.Background(), req)
+	}
+	return next, b, c
+}
+
 func TestBreakerOpensAfterFailures(t *testing.T) {
 	next := &scriptedLooker{err: serverErr}
 	b, _ := newBreaker(next)
@@ -93,12 +104,8 @@ func TestBreakerOpensAfterFailures(t *testing.T) {
 }
 
 func TestBreakerTrialClosesOrReopens(t *testing.T) {
-	next := &scriptedLooker{err: serverErr}
-	b, c := newBreaker(next)
+	next, b, c := openBreaker()
 	ctx := context.Background()
-	for range 3 {
-		b.Lookup(ctx, req)
-	}
 
 	c.Advance(30 * time.Second)
 	if _, err := b.Lookup(ctx, req); ipqs.KindOf(err) != ipqs.ErrServer {
@@ -120,12 +127,8 @@ func TestBreakerTrialClosesOrReopens(t *testing.T) {
 }
 
 func TestBreakerOneTrialAtATime(t *testing.T) {
-	next := &scriptedLooker{err: serverErr}
-	b, c := newBreaker(next)
+	next, b, c := openBreaker()
 	ctx := context.Background()
-	for range 3 {
-		b.Lookup(ctx, req)
-	}
 	c.Advance(30 * time.Second)
 	next.setErr(nil)
 	next.block = make(chan struct{})
@@ -233,12 +236,8 @@ func TestBreakerStopsRetriesInFlight(t *testing.T) {
 }
 
 func TestBreakerTrialWithoutAnswerKeepsItOpen(t *testing.T) {
-	next := &scriptedLooker{err: serverErr}
-	b, c := newBreaker(next)
+	next, b, c := openBreaker()
 	ctx := context.Background()
-	for range 3 {
-		b.Lookup(ctx, req)
-	}
 	c.Advance(30 * time.Second)
 
 	// The trial is refused before IPQS is called, as by a lookup limit.
